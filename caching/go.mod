@@ -1,0 +1,3 @@
+module github.com/ratchet-go/ratchet/caching
+
+go 1.26
