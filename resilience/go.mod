@@ -1,7 +1,7 @@
 module github.com/ratchet-go/ratchet/resilience
 
-go 1.26
+go 1.26.0
 
-replace (
-	github.com/ratchet-go/ratchet/core => ../core
-)
+replace github.com/ratchet-go/ratchet/core => ../core
+
+require go.uber.org/goleak v1.3.0
