@@ -35,6 +35,7 @@ GraphQL API and this CLI.`,
 	// One line per command.
 	root.AddCommand(newVersionCmd(app))
 	root.AddCommand(newConfigCmd(app))
+	root.AddCommand(newDBCmd(app))
 
 	// cobra's "completion" command (bash, zsh, fish, powershell), added now
 	// rather than at Execute so that enforceUsageErrors covers it.
