@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,7 +118,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = fmt.Errorf("closing the log file: %w", cerr)
 	}
 	code := ExitCode(err)
-	if err != nil {
+	if err != nil && !errors.Is(err, errReported) {
 		fmt.Fprintln(stderr, "Error:", err)
 		if code == ExitUsage && cmd != nil {
 			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())

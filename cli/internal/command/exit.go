@@ -39,6 +39,11 @@ func asUsageError(err error) error {
 	return &UsageError{Err: err}
 }
 
+// errReported ends a command that has already printed why it failed, in
+// the form its output contract asks for (run-once's "<ErrorType>:
+// <message>", a test report): it exits 1 and Run prints nothing more.
+var errReported = errors.New("failure already reported")
+
 // ExitCode maps the error a command returned to the process exit code. It
 // is the only place that does.
 func ExitCode(err error) int {

@@ -36,6 +36,12 @@ GraphQL API and this CLI.`,
 	root.AddCommand(newVersionCmd(app))
 	root.AddCommand(newConfigCmd(app))
 	root.AddCommand(newDBCmd(app))
+	root.AddCommand(newRunOnceCmd(app))
+	root.AddCommand(newTestCmd(app))
+	root.AddCommand(newValidateCmd(app))
+	root.AddCommand(newReplayCmd(app))
+	root.AddCommand(newGenerateCmd(app))
+	root.AddCommand(newWorkerCmd(app))
 
 	// cobra's "completion" command (bash, zsh, fish, powershell), added now
 	// rather than at Execute so that enforceUsageErrors covers it.
