@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ratchet-go/ratchet/caching/cache"
 	"github.com/ratchet-go/ratchet/core"
 	"github.com/ratchet-go/ratchet/runtime/fetch"
 	"github.com/ratchet-go/ratchet/runtime/jsform"
@@ -154,7 +155,9 @@ type Engine struct {
 	cfg    Config
 	logger *slog.Logger
 	fetch  *fetch.Client
-	cache  *programCache
+	// cache keeps compiled task versions by content checksum; a version
+	// never changes, so entries never go stale and need no TTL.
+	cache *cache.Cache[string, *compiled]
 }
 
 // New returns an engine. A nil logger discards the engine's own logs (task
@@ -171,7 +174,11 @@ func New(cfg Config, logger *slog.Logger) (*Engine, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, logger: logger, fetch: client, cache: newProgramCache(cfg.CacheSize)}, nil
+	programs, err := cache.New(cache.Options[string, *compiled]{MaxEntries: cfg.CacheSize})
+	if err != nil {
+		return nil, fmt.Errorf("engine config: cache: %w", err)
+	}
+	return &Engine{cfg: cfg, logger: logger, fetch: client, cache: programs}, nil
 }
 
 // Config returns the engine's configuration with defaults filled in.
@@ -197,7 +204,7 @@ func (e *Engine) Compile(spec TaskSpec) error {
 
 func (e *Engine) compile(spec TaskSpec) *compiled {
 	key := spec.key()
-	if c, ok := e.cache.get(key); ok {
+	if c, ok := e.cache.Get(key); ok {
 		return c
 	}
 	c := &compiled{}
@@ -227,12 +234,12 @@ func (e *Engine) compile(spec TaskSpec) *compiled {
 		}
 		*s.dst = compiledSchema
 	}
-	e.cache.add(key, c)
+	e.cache.Set(key, c)
 	return c
 }
 
 // CachedPrograms is the number of compiled task versions in the cache.
-func (e *Engine) CachedPrograms() int { return e.cache.len() }
+func (e *Engine) CachedPrograms() int { return e.cache.Len() }
 
 // effectiveTimeout is the smallest positive limit, and what set it.
 func (e *Engine) effectiveTimeout(req Request) (time.Duration, string) {
