@@ -1,0 +1,238 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ratchet-go/ratchet/config"
+	"github.com/ratchet-go/ratchet/core"
+	"github.com/ratchet-go/ratchet/lib/server/apikey"
+)
+
+// HeaderAPIKey is the alternative to Authorization: Bearer.
+const HeaderAPIKey = "X-API-Key"
+
+// Key is an API key found in a KeyStore.
+type Key struct {
+	ID   int64
+	Name string
+	// Role is the stored role name (admin, operator, viewer).
+	Role string
+	// Revoked keys are refused.
+	Revoked bool
+}
+
+// KeyStore finds stored API keys by hash (apikey.Hash of the secret).
+// LookupKey returns an error matching core.ErrNotFound for an unknown
+// hash; any other error fails the request with 503.
+type KeyStore interface {
+	LookupKey(ctx context.Context, hash string) (Key, error)
+}
+
+// PublicRoutes need no API key, whatever the configuration: the probes
+// and scrapes (Kubernetes, Prometheus), the version, the OpenAPI
+// document and reference page (marked public in the document too, which
+// a test checks), and the GraphQL playground page (a static page; the
+// queries it sends to /graphql carry the key).
+var PublicRoutes = []string{
+	"/health", "/health/detailed", "/ready", "/version", "/metrics",
+	"/api/v1/openapi.json", "/api/v1/openapi.yaml", "/api/v1/docs",
+	"/playground", "/playground/*",
+}
+
+// AdminPrefixes are the route prefixes only admins may use: API-key
+// management and the debug endpoints.
+var AdminPrefixes = []string{"/debug/", "/api/v1/apikeys", "/api/v1/admin"}
+
+// IsPublic reports whether route (a route template, such as c.Path())
+// needs no key.
+func IsPublic(route string) bool { return slices.Contains(PublicRoutes, route) }
+
+// RequiredRole is the role a request needs: admin under AdminPrefixes,
+// viewer for reading methods (GET, HEAD, OPTIONS), operator otherwise.
+// POST /graphql needs operator, as any POST does, until the GraphQL
+// resolvers check roles themselves (then AuthConfig.RequiredRole can
+// lower it to viewer).
+func RequiredRole(method, route string) apikey.Role {
+	for _, p := range AdminPrefixes {
+		if strings.HasPrefix(route, p) || route == strings.TrimSuffix(p, "/") {
+			return apikey.RoleAdmin
+		}
+	}
+	if apikey.ReadOnlyMethod(method) {
+		return apikey.RoleViewer
+	}
+	return apikey.RoleOperator
+}
+
+// AuthConfig configures NewAuth.
+type AuthConfig struct {
+	// Enabled turns authentication on; when off every request is
+	// apikey.Anonymous (an admin).
+	Enabled bool
+	// StaticKeys are the keys of server.auth.api_keys.
+	StaticKeys []config.APIKey
+	// Store holds the keys created with `ratchet apikey create` (nil: no
+	// stored keys).
+	Store KeyStore
+	// Public reports whether a route needs no key (default IsPublic).
+	Public func(route string) bool
+	// RequiredRole is the role a request needs (default RequiredRole).
+	RequiredRole func(method, route string) apikey.Role
+	// Logger reports stored keys with an unknown role.
+	Logger *slog.Logger
+}
+
+// Auth authenticates API keys (Authorization: Bearer KEY or X-API-Key:
+// KEY), from the configuration and from a KeyStore, and authorises the
+// request by role. Use Authenticate and Authorize, in that order, with
+// the rate limiter between them.
+type Auth struct {
+	cfg    AuthConfig
+	static map[string]apikey.Principal // by hash
+}
+
+// NewAuth checks the static keys: each must have a key and a valid role
+// ("" is operator).
+func NewAuth(cfg AuthConfig) (*Auth, error) {
+	if cfg.Public == nil {
+		cfg.Public = IsPublic
+	}
+	if cfg.RequiredRole == nil {
+		cfg.RequiredRole = RequiredRole
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Auth{cfg: cfg, static: map[string]apikey.Principal{}}
+	for i, k := range cfg.StaticKeys {
+		role, ok := apikey.ParseRole(k.Role)
+		if !ok {
+			return nil, fmt.Errorf("server.auth.api_keys[%d].role: %q must be admin, operator or viewer", i, k.Role)
+		}
+		if strings.TrimSpace(k.Key) == "" {
+			return nil, fmt.Errorf("server.auth.api_keys[%d].key: must not be empty", i)
+		}
+		a.static[apikey.Hash(k.Key)] = apikey.Principal{Name: k.Name, Role: role, Source: apikey.SourceConfig}
+	}
+	return a, nil
+}
+
+// HasKeys reports whether any key can authenticate (static keys or a
+// store).
+func (a *Auth) HasKeys() bool { return len(a.static) > 0 || a.cfg.Store != nil }
+
+const contextKeyAuthErr = "ratchet.auth_error"
+
+// Authenticate identifies the caller. On success the principal is in the
+// request's context (apikey.PrincipalFrom); on a missing or wrong key
+// the failure is kept for Authorize, so that the rate limiter in between
+// counts the request against the client IP. Public routes are not
+// authenticated. With authentication off, everyone is apikey.Anonymous.
+func (a *Auth) Authenticate() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			var p apikey.Principal
+			switch {
+			case !a.cfg.Enabled:
+				p = apikey.Anonymous
+			case a.cfg.Public(c.Path()):
+				return next(c)
+			default:
+				var err error
+				p, err = a.identify(req.Context(), req.Header.Get("Authorization"), req.Header.Get(HeaderAPIKey))
+				if err != nil {
+					c.Set(contextKeyAuthErr, err)
+					return next(c)
+				}
+			}
+			c.SetRequest(req.WithContext(apikey.WithPrincipal(req.Context(), p)))
+			return next(c)
+		}
+	}
+}
+
+// Authorize answers 401 for a request Authenticate refused and 403 for a
+// principal whose role is not enough for the route.
+func (a *Auth) Authorize() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err, ok := c.Get(contextKeyAuthErr).(error); ok {
+				if core.KindOf(err) == core.KindUnauthorized {
+					c.Response().Header().Set("WWW-Authenticate", `Bearer realm="ratchet"`)
+				}
+				return err
+			}
+			if !a.cfg.Enabled || a.cfg.Public(c.Path()) {
+				return next(c)
+			}
+			p, ok := apikey.PrincipalFrom(c.Request().Context())
+			if !ok { // Authenticate did not run: fail closed.
+				return core.Errorf(core.KindUnauthorized, "authentication required")
+			}
+			need := a.cfg.RequiredRole(c.Request().Method, routeOrPath(c))
+			if !p.Role.Allows(need) {
+				return core.Errorf(core.KindAuthorization, "API key %q has role %s; %s %s needs %s",
+					p.Name, p.Role, c.Request().Method, c.Request().URL.Path, need).
+					WithDetail("role", string(p.Role)).WithDetail("required_role", string(need))
+			}
+			return next(c)
+		}
+	}
+}
+
+func routeOrPath(c echo.Context) string {
+	if p := c.Path(); p != "" {
+		return p
+	}
+	return c.Request().URL.Path
+}
+
+// identify finds the principal of the presented key.
+func (a *Auth) identify(ctx context.Context, authorization, xAPIKey string) (apikey.Principal, error) {
+	secret := strings.TrimSpace(xAPIKey)
+	if authorization != "" {
+		scheme, token, _ := strings.Cut(strings.TrimSpace(authorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return apikey.Principal{}, core.Errorf(core.KindUnauthorized,
+				"unsupported Authorization scheme %q: send Authorization: Bearer <API key>", scheme)
+		}
+		secret = strings.TrimSpace(token)
+	}
+	if secret == "" {
+		return apikey.Principal{}, core.Errorf(core.KindUnauthorized,
+			"missing API key: send Authorization: Bearer <API key> or X-API-Key: <API key>")
+	}
+	hash := apikey.Hash(secret)
+	if p, ok := a.static[hash]; ok {
+		return p, nil
+	}
+	invalid := core.Errorf(core.KindUnauthorized, "invalid API key")
+	if a.cfg.Store == nil {
+		return apikey.Principal{}, invalid
+	}
+	k, err := a.cfg.Store.LookupKey(ctx, hash)
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return apikey.Principal{}, invalid
+	case err != nil:
+		// The cause (a database error) is logged by the error handler, never shown.
+		return apikey.Principal{}, &core.Error{Kind: core.KindServiceUnavailable, Message: "checking the API key failed; try again", Err: err}
+	case k.Revoked:
+		return apikey.Principal{}, core.Errorf(core.KindUnauthorized, "API key %q has been revoked", k.Name)
+	}
+	role, ok := apikey.ParseRole(k.Role)
+	if !ok || k.Role == "" {
+		a.cfg.Logger.WarnContext(ctx, "stored API key has an unknown role: refused",
+			slog.Int64("key_id", k.ID), slog.String("role", k.Role))
+		return apikey.Principal{}, core.Errorf(core.KindAuthorization, "API key %q has no valid role", k.Name)
+	}
+	return apikey.Principal{Name: k.Name, Role: role, KeyID: k.ID, Source: apikey.SourceDatabase}, nil
+}
