@@ -42,6 +42,7 @@ GraphQL API and this CLI.`,
 	root.AddCommand(newReplayCmd(app))
 	root.AddCommand(newGenerateCmd(app))
 	root.AddCommand(newWorkerCmd(app))
+	root.AddCommand(newAPIKeyCmd(app))
 
 	// cobra's "completion" command (bash, zsh, fish, powershell), added now
 	// rather than at Execute so that enforceUsageErrors covers it.
