@@ -41,8 +41,12 @@ GraphQL API and this CLI.`,
 	root.AddCommand(newValidateCmd(app))
 	root.AddCommand(newReplayCmd(app))
 	root.AddCommand(newGenerateCmd(app))
-	root.AddCommand(newWorkerCmd(app))
+	root.AddCommand(newRemoteWorkerCmd(app)) // remote worker list|get|stats; bare, the pool's worker process
 	root.AddCommand(newAPIKeyCmd(app))
+	root.AddCommand(newRemoteTaskCmd(app))
+	root.AddCommand(newRemoteJobCmd(app))
+	root.AddCommand(newRemoteExecutionCmd(app))
+	root.AddCommand(newRemoteScheduleCmd(app))
 
 	// cobra's "completion" command (bash, zsh, fish, powershell), added now
 	// rather than at Execute so that enforceUsageErrors covers it.
