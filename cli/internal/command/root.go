@@ -35,6 +35,7 @@ GraphQL API and this CLI.`,
 	// One line per command.
 	root.AddCommand(newVersionCmd(app))
 	root.AddCommand(newConfigCmd(app))
+	root.AddCommand(newServeCmd(app))
 	root.AddCommand(newDBCmd(app))
 	root.AddCommand(newRunOnceCmd(app))
 	root.AddCommand(newTestCmd(app))
