@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// examples is the folder of shipped example tasks.
-var examples = filepath.Join("..", "..", "..", "docs", "examples", "tasks")
+// exampleTasks is the folder of shipped example tasks.
+var exampleTasks = filepath.Join("..", "..", "..", "docs", "exampleTasks", "tasks")
 
 func TestRunOnce(t *testing.T) {
-	addition := filepath.Join(examples, "addition")
+	addition := filepath.Join(exampleTasks, "addition")
 	inputFile := writeFile(t, "input.json", `{"num1": 40, "num2": 2}`)
 	broken := t.TempDir()
 	if err := os.WriteFile(filepath.Join(broken, "main.js"), []byte("function(input) {"), 0o644); err != nil {
@@ -65,7 +65,7 @@ func TestRunOnceRecordAndReplay(t *testing.T) {
 	// addition makes no HTTP calls: its recording has an empty HAR and a
 	// replay must match.
 	dir := filepath.Join(t.TempDir(), "rec")
-	addition := filepath.Join(examples, "addition")
+	addition := filepath.Join(exampleTasks, "addition")
 	if r := run(t, "", "run-once", "--from-fs", addition, "--input-json", `{"num1":1,"num2":2}`, "--record", dir); r.code != 0 {
 		t.Fatalf("run-once --record: %s", r)
 	}
@@ -94,9 +94,9 @@ func TestRunOnceRecordAndReplay(t *testing.T) {
 }
 
 func TestTestCommand(t *testing.T) {
-	r := run(t, "", "test", "--from-fs", examples)
+	r := run(t, "", "test", "--from-fs", exampleTasks)
 	if r.code != 0 {
-		t.Fatalf("the shipped examples fail their tests: %s", r)
+		t.Fatalf("the shipped exampleTasks fail their tests: %s", r)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	last := lines[len(lines)-1]
@@ -138,8 +138,8 @@ func TestTestCommand(t *testing.T) {
 }
 
 func TestValidateAndGenerate(t *testing.T) {
-	if r := run(t, "", "validate", "--from-fs", examples); r.code != 0 {
-		t.Fatalf("validate examples: %s", r)
+	if r := run(t, "", "validate", "--from-fs", exampleTasks); r.code != 0 {
+		t.Fatalf("validate exampleTasks: %s", r)
 	}
 	dir := filepath.Join(t.TempDir(), "greeter")
 	if r := run(t, "", "generate", "task", "--path", dir, "--description", "says hello"); r.code != 0 {
