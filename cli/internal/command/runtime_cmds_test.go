@@ -9,7 +9,7 @@ import (
 )
 
 // exampleTasks is the folder of shipped example tasks.
-var exampleTasks = filepath.Join("..", "..", "..", "docs", "exampleTasks", "tasks")
+var exampleTasks = filepath.Join("..", "..", "..", "docs", "examples", "tasks")
 
 func TestRunOnce(t *testing.T) {
 	addition := filepath.Join(exampleTasks, "addition")
