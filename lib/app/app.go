@@ -17,6 +17,7 @@ import (
 	"github.com/ratchet-go/ratchet/lib/registry"
 	"github.com/ratchet-go/ratchet/lib/runtimecfg"
 	"github.com/ratchet-go/ratchet/lib/scheduler"
+	"github.com/ratchet-go/ratchet/lib/server/metrics"
 	"github.com/ratchet-go/ratchet/lib/service"
 	"github.com/ratchet-go/ratchet/resilience/lifecycle"
 	"github.com/ratchet-go/ratchet/resilience/retry"
@@ -39,6 +40,8 @@ type Options struct {
 	// Dispatcher tunes the dispatcher beyond what the configuration says
 	// (tests: short leases and polls). Zero fields keep their values.
 	Dispatcher DispatcherOptions
+	// Build is what /version and the build-info metric report.
+	Build BuildInfo
 }
 
 // DispatcherOptions override dispatcher settings.
@@ -68,7 +71,10 @@ type App struct {
 	registry   *registry.Registry
 	deliverer  *delivery.Deliverer
 	service    *service.Service
-	group      *lifecycle.Group
+	// metrics are fed by the components here and served by NewHTTPServer.
+	metrics *metrics.Metrics
+	build   BuildInfo
+	group   *lifecycle.Group
 }
 
 // New builds every component from cfg; nothing runs until Start. On error,
@@ -127,7 +133,9 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		return nil, err
 	}
 
-	if a.deliverer, err = newDeliverer(cfg, a.store, log); err != nil {
+	a.build = opts.Build
+	a.metrics = metrics.New(metrics.Options{Version: opts.Build.Version, Commit: opts.Build.Commit})
+	if a.deliverer, err = newDeliverer(cfg, a.store, log, a.metrics); err != nil {
 		return nil, err
 	}
 	globals := len(cfg.Output.GlobalDestinations) > 0
@@ -294,7 +302,7 @@ func (a *App) Node() string { return a.node }
 func (a *App) Config() *config.Config { return a.cfg }
 
 // newDeliverer maps output.* onto the deliverer.
-func newDeliverer(cfg *config.Config, store *sqlstore.Store, log *slog.Logger) (*delivery.Deliverer, error) {
+func newDeliverer(cfg *config.Config, store *sqlstore.Store, log *slog.Logger, m *metrics.Metrics) (*delivery.Deliverer, error) {
 	o := cfg.Output
 	globals := make([]core.OutputDestination, 0, len(o.GlobalDestinations))
 	for _, d := range o.GlobalDestinations {
@@ -302,6 +310,7 @@ func newDeliverer(cfg *config.Config, store *sqlstore.Store, log *slog.Logger) (
 	}
 	rp := o.DefaultRetryPolicy
 	results := delivery.ResultStoreFunc(func(ctx context.Context, r *core.DeliveryResult) error {
+		m.DeliveryAttempted(r.DestinationType, r.Success)
 		saved, err := store.Deliveries().Create(ctx, *r)
 		if err != nil {
 			return err

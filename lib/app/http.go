@@ -38,10 +38,10 @@ type HTTPServer struct {
 
 // NewHTTPServer builds the HTTP server for a; cfg.Server.bind_address and
 // port say where it listens. It does not start it.
-func (a *App) NewHTTPServer(info BuildInfo) (*HTTPServer, error) {
+func (a *App) NewHTTPServer() (*HTTPServer, error) {
 	scfg := server.ConfigFrom(a.cfg)
-	scfg.Version, scfg.Commit, scfg.BuildDate, scfg.Node = info.Version, info.Commit, info.BuildDate, a.node
-	m := metrics.New(metrics.Options{Version: info.Version, Commit: info.Commit})
+	scfg.Version, scfg.Commit, scfg.BuildDate, scfg.Node = a.build.Version, a.build.Commit, a.build.BuildDate, a.node
+	m := a.metrics
 	store := a.store
 	queueDepth := func(ctx context.Context) (int64, error) {
 		n, err := store.Jobs().CountActive(ctx)

@@ -80,7 +80,9 @@ running jobs finish, or are requeued when they do not finish in time.`,
 // serve runs the core and the HTTP server until ctx ends (a signal), then
 // stops them in reverse order.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, node string) error {
-	core, err := app.New(cfg, app.Options{Logger: log, Node: node})
+	info := buildinfo.Get()
+	core, err := app.New(cfg, app.Options{Logger: log, Node: node,
+		Build: app.BuildInfo{Version: info.Version, Commit: info.Commit, BuildDate: info.BuildTime}})
 	if err != nil {
 		return err
 	}
@@ -90,8 +92,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, node strin
 		_ = core.Stop(stopCtx)
 		return fmt.Errorf("starting: %w", err)
 	}
-	info := buildinfo.Get()
-	httpServer, err := core.NewHTTPServer(app.BuildInfo{Version: info.Version, Commit: info.Commit, BuildDate: info.BuildTime})
+	httpServer, err := core.NewHTTPServer()
 	if err == nil {
 		err = httpServer.Start(ctx)
 	}
