@@ -42,7 +42,24 @@ type Options struct {
 	Dispatcher DispatcherOptions
 	// Build is what /version and the build-info metric report.
 	Build BuildInfo
+	// HeartbeatInterval is how often this node writes its workers to the
+	// database for GET /workers on every node; nodes silent for
+	// HeartbeatMisses intervals are removed. 0 means
+	// DefaultHeartbeatInterval.
+	HeartbeatInterval time.Duration
 }
+
+// Heartbeat defaults.
+const (
+	// DefaultHeartbeatInterval is how often a node writes its workers.
+	DefaultHeartbeatInterval = 5 * time.Second
+	// HeartbeatMisses is how many intervals a node may miss before any
+	// node prunes it (with its workers) as dead.
+	HeartbeatMisses = 3
+	// heartbeatThrottle bounds the writes that worker status changes
+	// cause between two periodic heartbeats.
+	heartbeatThrottle = 500 * time.Millisecond
+)
 
 // DispatcherOptions override dispatcher settings.
 type DispatcherOptions struct {
@@ -72,9 +89,10 @@ type App struct {
 	deliverer  *delivery.Deliverer
 	service    *service.Service
 	// metrics are fed by the components here and served by NewHTTPServer.
-	metrics *metrics.Metrics
-	build   BuildInfo
-	group   *lifecycle.Group
+	metrics   *metrics.Metrics
+	build     BuildInfo
+	heartbeat *heartbeat
+	group     *lifecycle.Group
 }
 
 // New builds every component from cfg; nothing runs until Start. On error,
@@ -174,10 +192,12 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		return nil, err
 	}
 
-	a.scheduler, err = scheduler.New(a.store, a.bus, scheduler.Config{
+	// The scheduler's jobs count toward max_queue_size as soon as they are
+	// queued (see lib/service's doc); the service is built below.
+	a.scheduler, err = scheduler.New(a.store, schedulerEvents{a}, scheduler.Config{
 		Node:       node,
 		Logger:     log,
-		MaxRetries: cfg.Server.JobQueue.DefaultMaxRetries,
+		MaxRetries: schedulerRetries(cfg.Server.JobQueue.DefaultMaxRetries),
 		RetryDelay: cfg.Server.JobQueue.DefaultRetryDelay,
 	})
 	if err != nil {
@@ -229,10 +249,152 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		},
 	})
 	a.group.Add("worker pool", a.pool)
+	a.heartbeat = newHeartbeat(a.store, a.bus, a.pool.Workers, sqlstore.Node{
+		Name: node, Hostname: hostname(), Version: opts.Build.Version,
+	}, opts.HeartbeatInterval, log)
+	a.group.Add("heartbeat", a.heartbeat)
 	a.group.Add("registry", detached(reg))
 	a.group.Add("dispatcher", a.dispatcher)
 	a.group.Add("scheduler", detached(a.scheduler))
 	return a, nil
+}
+
+// schedulerEvents publishes the scheduler's events on the bus, and counts
+// the jobs it queues toward max_queue_size at once (see lib/service's doc).
+type schedulerEvents struct{ a *App }
+
+func (p schedulerEvents) Publish(ctx context.Context, ev core.Event) {
+	if ev.Type == core.EventJobQueued && p.a.service != nil {
+		p.a.service.JobsEnqueued(1)
+	}
+	p.a.bus.Publish(ctx, ev)
+}
+
+// schedulerRetries maps server.job_queue.default_max_retries onto
+// scheduler.Config.MaxRetries, where 0 means the scheduler's default (3)
+// and a negative value means none.
+func schedulerRetries(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// heartbeat writes this node's workers to the database every interval,
+// and soon after a worker changes status (at most every
+// heartbeatThrottle), so that every node can list every node's workers.
+// Each beat also prunes the nodes silent for HeartbeatMisses intervals;
+// a clean stop removes this node.
+type heartbeat struct {
+	store    *sqlstore.Store
+	sub      core.Subscriber
+	workers  func() []core.Worker
+	node     sqlstore.Node
+	interval time.Duration
+	throttle time.Duration
+	log      *slog.Logger
+	runner   *lifecycle.Runner
+	now      func() time.Time
+	// changes are this node's worker status changes, subscribed to
+	// before the loop starts so that none is missed.
+	changes     <-chan core.Event
+	unsubscribe func()
+}
+
+func newHeartbeat(store *sqlstore.Store, sub core.Subscriber, workers func() []core.Worker, node sqlstore.Node, interval time.Duration, log *slog.Logger) *heartbeat {
+	if interval <= 0 {
+		interval = DefaultHeartbeatInterval
+	}
+	h := &heartbeat{store: store, sub: sub, workers: workers, node: node, interval: interval,
+		throttle: min(heartbeatThrottle, interval), now: time.Now,
+		log: log.With(slog.String("component", "heartbeat"), slog.String("node", node.Name))}
+	h.runner = lifecycle.NewRunner(h.loop)
+	return h
+}
+
+// Start writes the first heartbeat (so the node's workers are listed once
+// the app has started) and starts the loop.
+func (h *heartbeat) Start(ctx context.Context) error {
+	h.node.StartedAt = h.now().UTC()
+	if err := h.beat(ctx); err != nil {
+		// The loop tries again; the node works without its row.
+		h.log.WarnContext(ctx, "writing the first heartbeat failed", slog.String("error", err.Error()))
+	}
+	h.changes, h.unsubscribe = h.sub.Subscribe(context.WithoutCancel(ctx), func(ev core.Event) bool {
+		return ev.Type == core.EventWorkerStatusChanged && ev.Worker != nil && ev.Worker.Node == h.node.Name
+	})
+	if err := h.runner.Start(context.WithoutCancel(ctx)); err != nil {
+		h.unsubscribe()
+		return err
+	}
+	return nil
+}
+
+// Stop ends the loop and removes this node and its workers.
+func (h *heartbeat) Stop(ctx context.Context) error {
+	h.runner.Stop()
+	if err := h.store.Workers().RemoveNode(ctx, h.node.Name); err != nil && !errors.Is(err, core.ErrNotFound) {
+		return fmt.Errorf("removing node %s: %w", h.node.Name, err)
+	}
+	return nil
+}
+
+// abandon ends the loop and leaves the node's rows, as a crash would.
+func (h *heartbeat) abandon() { h.runner.Stop() }
+
+func (h *heartbeat) beat(ctx context.Context) error {
+	now := h.now().UTC()
+	if err := h.store.Workers().Heartbeat(ctx, h.node, h.workers(), now); err != nil {
+		return err
+	}
+	pruned, err := h.store.Workers().PruneNodes(ctx, now.Add(-HeartbeatMisses*h.interval))
+	if err != nil {
+		return err
+	}
+	if len(pruned) > 0 {
+		h.log.InfoContext(ctx, "removed nodes that stopped sending heartbeats", slog.Any("nodes", pruned))
+	}
+	return nil
+}
+
+func (h *heartbeat) loop(ctx context.Context, _ <-chan struct{}) error {
+	changes := h.changes
+	defer h.unsubscribe()
+	tick := time.NewTicker(h.interval)
+	defer tick.Stop()
+	// soon fires a beat for status changes, throttled; nil when none is
+	// pending.
+	var soon <-chan time.Time
+	last := h.now()
+	write := func() {
+		if err := h.beat(ctx); err != nil && ctx.Err() == nil {
+			h.log.WarnContext(ctx, "writing the heartbeat failed", slog.String("error", err.Error()))
+		}
+		last, soon = h.now(), nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			write()
+		case <-soon:
+			write()
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+			if soon == nil {
+				soon = time.After(max(h.throttle-h.now().Sub(last), 0))
+			}
+		}
+	}
 }
 
 // detached starts c with a context that outlives Start's: loops built on
@@ -265,6 +427,7 @@ func (a *App) Stop(ctx context.Context) error {
 // killed, nothing is recorded.
 func (a *App) Kill() {
 	a.dispatcher.Abandon()
+	a.heartbeat.abandon()
 	a.pool.Kill()
 	_ = a.scheduler.Stop(context.Background())
 	a.bus.Close()

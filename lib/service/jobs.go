@@ -157,7 +157,7 @@ func (j *Jobs) CreateBatch(ctx context.Context, reqs []CreateJob) ([]Enqueued, e
 	for i, req := range reqs {
 		job, err := j.prepare(ctx, req, tasks)
 		if err != nil {
-			return nil, fmt.Errorf("job %d of the batch: %w", i, err)
+			return nil, prefixError(err, "job %d of the batch", i)
 		}
 		jobs[i] = job
 	}
@@ -204,7 +204,7 @@ func (j *Jobs) enqueued(ctx context.Context, job core.Job) {
 func (j *Jobs) Cancel(ctx context.Context, id int64) (core.Job, error) {
 	job, err := j.s.d.Store.Jobs().Cancel(ctx, id)
 	if err != nil {
-		return core.Job{}, err
+		return core.Job{}, transitionConflict(err, id, core.JobCancelled)
 	}
 	j.s.d.Dispatcher.CancelJob(id)
 	jc := job
@@ -228,16 +228,30 @@ func (j *Jobs) Retry(ctx context.Context, id int64) (core.Job, error) {
 	job, err := j.s.d.Store.Jobs().Requeue(ctx, id, sqlstore.RequeueOptions{ResetAttempts: true})
 	if err != nil {
 		j.s.queue.release(1)
-		return core.Job{}, err
+		return core.Job{}, transitionConflict(err, id, core.JobQueued)
 	}
 	j.enqueued(ctx, job)
 	j.s.d.Dispatcher.WakeAt(job.ProcessAt)
 	return job, nil
 }
 
-// Delete removes a job that is not running.
+// Delete removes a finished job (completed, failed or cancelled). A job
+// that is queued, retrying or processing is a ConflictError (409): cancel
+// it first. The check and the delete are one transaction, which on SQLite
+// holds the write lock from its start, so no claim or retry can slip
+// between them.
 func (j *Jobs) Delete(ctx context.Context, id int64) error {
-	return j.s.d.Store.Jobs().Delete(ctx, id)
+	return j.s.d.Store.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
+		cur, err := tx.Jobs().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !cur.Status.Terminal() {
+			return core.Errorf(core.KindConflict, "job %d is %s: only completed, failed or cancelled jobs can be deleted; cancel it first", id, cur.Status).
+				WithDetail("job_id", id).WithDetail("status", string(cur.Status))
+		}
+		return tx.Jobs().Delete(ctx, id)
+	})
 }
 
 // Wait blocks until job id is completed, failed or cancelled, or ctx ends,
@@ -263,7 +277,13 @@ func (j *Jobs) Wait(ctx context.Context, id int64) (core.Job, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return job, core.WrapError(core.KindOf(ctx.Err()), context.Cause(ctx), fmt.Sprintf("waiting for job %d", id))
+			// A cause that is a core error keeps its kind (and its message
+			// names it once); a plain one takes the context's kind.
+			err := prefixError(context.Cause(ctx), "waiting for job %d", id)
+			if _, ok := err.(*core.Error); !ok {
+				err = core.WrapError(core.KindOf(ctx.Err()), context.Cause(ctx), fmt.Sprintf("waiting for job %d", id))
+			}
+			return job, err
 		case ev, ok := <-events:
 			if ok && ev.Job.Status == core.JobCompleted {
 				return *ev.Job, nil
@@ -282,12 +302,23 @@ type JobStats struct {
 	Active       int                    `json:"active"`
 	MaxQueueSize int                    `json:"max_queue_size"`
 	ByStatus     map[core.JobStatus]int `json:"by_status"`
-	ByPriority   map[string]int         `json:"by_priority"`
+	// ByPriority counts the active jobs (queued, retrying and processing)
+	// by priority.
+	ByPriority map[string]int `json:"by_priority"`
 	// Queued counts the jobs waiting (queued and retrying) by priority.
 	Queued map[string]int `json:"queued_by_priority"`
+	// QueueDepth is the number of jobs waiting (queued and retrying).
+	QueueDepth int `json:"queue_depth"`
+	// OldestWaitingAt is the process_at of the job that has waited longest
+	// (queued or retrying); nil when none waits.
+	OldestWaitingAt *time.Time `json:"oldest_waiting_at"`
 }
 
-// Stats counts the jobs.
+// waitingStatuses are the statuses of jobs waiting to run.
+var waitingStatuses = []string{string(core.JobQueued), string(core.JobRetrying)}
+
+// Stats counts the jobs: one grouped count, and when jobs wait, one read
+// of the longest-waiting one.
 func (j *Jobs) Stats(ctx context.Context) (JobStats, error) {
 	rows, err := j.s.d.Store.Jobs().QueueDepth(ctx)
 	if err != nil {
@@ -309,14 +340,35 @@ func (j *Jobs) Stats(ctx context.Context) (JobStats, error) {
 	for _, r := range rows {
 		st.Total += r.Count
 		st.ByStatus[r.Status] += r.Count
-		st.ByPriority[r.Priority.String()] += r.Count
 		switch r.Status {
 		case core.JobQueued, core.JobRetrying:
 			st.Queued[r.Priority.String()] += r.Count
+			st.ByPriority[r.Priority.String()] += r.Count
+			st.QueueDepth += r.Count
 			st.Active += r.Count
 		case core.JobProcessing:
+			st.ByPriority[r.Priority.String()] += r.Count
 			st.Active += r.Count
 		}
+	}
+	if st.QueueDepth == 0 {
+		return st, nil
+	}
+	// The longest-waiting job is the last of the waiting jobs newest first:
+	// the count above says where it is, and asking past it makes this the
+	// last page, which the store reads without counting again.
+	page, err := j.s.d.Store.Jobs().List(ctx, core.ListQuery{
+		Filters: []core.Filter{{Field: "status", Op: core.OpIn, Values: waitingStatuses}},
+		Sort:    []core.SortField{{Field: "process_at", Desc: true}, {Field: "id", Desc: true}},
+		Offset:  st.QueueDepth - 1,
+		Limit:   2,
+	})
+	if err != nil {
+		return JobStats{}, err
+	}
+	if n := len(page.Items); n > 0 {
+		t := page.Items[n-1].ProcessAt.UTC()
+		st.OldestWaitingAt = &t
 	}
 	return st, nil
 }

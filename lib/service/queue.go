@@ -44,6 +44,18 @@ func (g *queueGuard) admit(ctx context.Context, n int) error {
 	return nil
 }
 
+// add counts n jobs enqueued around the guard (the scheduler's ticks), so
+// that the cached count does not lag behind them until the next recount.
+// Counting too many is harmless: a count past the bound is recounted.
+func (g *queueGuard) add(n int) {
+	if g.max <= 0 || n <= 0 {
+		return
+	}
+	g.mu.Lock()
+	g.count += n
+	g.mu.Unlock()
+}
+
 // release gives back room reserved for jobs that were not enqueued.
 func (g *queueGuard) release(n int) {
 	if g.max <= 0 || n <= 0 {

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ratchet-go/ratchet/core"
-	"github.com/ratchet-go/ratchet/lib/dispatcher"
 )
 
 // Executions are the execution operations.
@@ -213,50 +211,6 @@ func (sc *Schedules) Trigger(ctx context.Context, id int64) (core.Job, error) {
 	}
 	sc.s.d.Dispatcher.WakeAt(job.ProcessAt)
 	return job, nil
-}
-
-// Workers are the worker operations.
-type Workers struct{ s *Service }
-
-// List returns this node's workers, filtered by status when given.
-func (w *Workers) List(ctx context.Context) ([]core.Worker, error) {
-	if w.s.d.Pool == nil {
-		return []core.Worker{}, nil
-	}
-	return w.s.d.Pool.Workers(), nil
-}
-
-// WorkerStats summarise the pool and the dispatcher (GET /workers/stats).
-type WorkerStats struct {
-	Total           int                       `json:"total"`
-	ByStatus        map[core.WorkerStatus]int `json:"by_status"`
-	ExecutionsTotal int64                     `json:"executions_total"`
-	FailuresTotal   int64                     `json:"failures_total"`
-	Restarts        int                       `json:"restarts"`
-	MemoryBytes     int64                     `json:"memory_bytes"`
-	Dispatcher      dispatcher.Stats          `json:"dispatcher"`
-	At              time.Time                 `json:"at"`
-}
-
-// Stats summarises the workers.
-func (w *Workers) Stats(ctx context.Context) (WorkerStats, error) {
-	ws, err := w.List(ctx)
-	if err != nil {
-		return WorkerStats{}, err
-	}
-	st := WorkerStats{ByStatus: map[core.WorkerStatus]int{}, Dispatcher: w.s.d.Dispatcher.Stats(), At: time.Now().UTC()}
-	for _, s := range core.WorkerStatuses {
-		st.ByStatus[s] = 0
-	}
-	for _, x := range ws {
-		st.Total++
-		st.ByStatus[x.Status]++
-		st.ExecutionsTotal += x.ExecutionsTotal
-		st.FailuresTotal += x.FailuresTotal
-		st.Restarts += x.Restarts
-		st.MemoryBytes += x.MemoryBytes
-	}
-	return st, nil
 }
 
 // Deliveries are the delivery-result operations.

@@ -163,6 +163,12 @@ func (s *Service) Workers() *Workers { return s.workers }
 // Deliveries are the delivery-result operations.
 func (s *Service) Deliveries() *Deliveries { return s.deliveries }
 
+// JobsEnqueued counts n jobs that were enqueued without the service (the
+// scheduler's ticks) against server.job_queue.max_queue_size at once,
+// rather than at the next recount of the active jobs. The composition root
+// calls it for every job the scheduler queues.
+func (s *Service) JobsEnqueued(n int) { s.queue.add(n) }
+
 // Ping checks the database (health checks).
 func (s *Service) Ping(ctx context.Context) error { return s.d.Store.Ping(ctx) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -267,40 +268,60 @@ func (t *Tasks) executeAsJob(ctx context.Context, ref string, req ExecuteTask) (
 	return out, nil
 }
 
-// Test runs a task's stored tests (tests/*.json) in a worker process, with
-// their mocks and the network off, and reports each.
-func (t *Tasks) Test(ctx context.Context, ref string) (testrunner.TaskReport, error) {
+// TestReport is the outcome of a task's tests.
+type TestReport struct {
+	Task  string       `json:"task"`
+	Tests []TestResult `json:"tests"`
+}
+
+// TestResult is the outcome of one test: the runner's result and the HTTP
+// requests the task made (answered by the test's mocks).
+type TestResult struct {
+	testrunner.TestResult
+	HTTPRequests []core.HTTPRequestLog `json:"http_requests,omitempty"`
+}
+
+// Test runs tests against a task's current version in a worker process,
+// with their mocks and the network off, and reports each. Without tests
+// the task's stored tests (tests/*.json) run; tests given (parsed with
+// taskfmt.ParseTest) run instead of them, in file-name order.
+func (t *Tasks) Test(ctx context.Context, ref string, tests ...taskfmt.TestCase) (TestReport, error) {
 	task, err := t.resolve(ctx, ref)
 	if err != nil {
-		return testrunner.TaskReport{}, err
+		return TestReport{}, err
 	}
 	if t.s.d.Pool == nil {
-		return testrunner.TaskReport{}, unavailable("the worker pool")
+		return TestReport{}, unavailable("the worker pool")
 	}
-	v, err := t.s.d.Store.Tasks().CurrentVersion(ctx, task.ID)
-	if err != nil {
-		return testrunner.TaskReport{}, err
+	if len(tests) == 0 {
+		v, err := t.s.d.Store.Tasks().CurrentVersion(ctx, task.ID)
+		if err != nil {
+			return TestReport{}, err
+		}
+		if tests, err = ParseStoredTests(v.Tests); err != nil {
+			return TestReport{}, err
+		}
+	} else {
+		tests = slices.Clone(tests)
+		sort.SliceStable(tests, func(i, j int) bool { return tests[i].File < tests[j].File })
 	}
 	content, err := t.s.d.Dispatcher.Contents().Load(ctx, task)
 	if err != nil {
-		return testrunner.TaskReport{}, err
+		return TestReport{}, err
 	}
-	tests, err := ParseStoredTests(v.Tests)
-	if err != nil {
-		return testrunner.TaskReport{}, err
-	}
-	rep := testrunner.TaskReport{Task: task.Name, Tests: []testrunner.TestResult{}}
+	rep := TestReport{Task: task.Name, Tests: []TestResult{}}
 	for i, tc := range tests {
 		rep.Tests = append(rep.Tests, t.runTest(ctx, task, content, tc, i+1))
 	}
 	return rep, nil
 }
 
-func (t *Tasks) runTest(ctx context.Context, task core.Task, content worker.Task, tc taskfmt.TestCase, n int) testrunner.TestResult {
-	res := testrunner.TestResult{Task: task.Name, File: tc.File, Name: tc.Name}
+func (t *Tasks) runTest(ctx context.Context, task core.Task, content worker.Task, tc taskfmt.TestCase, n int) TestResult {
+	out := TestResult{TestResult: testrunner.TestResult{Task: task.Name, File: tc.File, Name: tc.Name}}
+	res := &out.TestResult
 	if tc.Error != "" {
 		res.Message = "invalid test file: " + tc.Error
-		return res
+		return out
 	}
 	started := time.Now()
 	r, err := t.s.d.Pool.Execute(ctx, worker.Request{
@@ -316,9 +337,10 @@ func (t *Tasks) runTest(ctx context.Context, task core.Task, content worker.Task
 	res.Duration = time.Since(started)
 	if err != nil {
 		res.Message = "could not run: " + err.Error()
-		return res
+		return out
 	}
 	res.Logs = r.Logs
+	out.HTTPRequests = r.HTTPRequests
 	if r.Err != nil {
 		res.Error = &testrunner.ErrorInfo{Type: string(r.Err.Kind), Message: r.Err.Message}
 		res.Actual = describe(r.Err)
@@ -335,19 +357,19 @@ func (t *Tasks) runTest(ctx context.Context, task core.Task, content worker.Task
 		default:
 			res.Message = fmt.Sprintf("expected an error matching %q, got %s", tc.ExpectedError, describe(r.Err))
 		}
-		return res
+		return out
 	}
 	res.Expected = jsondiff.Pretty(tc.ExpectedOutput)
 	if r.Err != nil {
 		res.Message = "expected output, got " + describe(r.Err)
-		return res
+		return out
 	}
 	if res.Diff = jsondiff.Diff(tc.ExpectedOutput, r.Output); len(res.Diff) == 0 {
 		res.Passed = true
-		return res
+		return out
 	}
 	res.Message = "output differs from expected_output"
-	return res
+	return out
 }
 
 func describe(err *core.Error) string {

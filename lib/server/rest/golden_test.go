@@ -156,6 +156,12 @@ func TestGolden(t *testing.T) {
 		{name: "executeTask_failure", method: "POST", path: "/api/v1/tasks/order-validation/execute", body: map[string]any{"input": map[string]any{"items": []any{map[string]any{"sku": "sku-9", "quantity": 1}}}}, status: 404},
 		{name: "executeTask_async", method: "POST", path: "/api/v1/tasks/greeter/execute", body: map[string]any{"input": map[string]any{"name": "Ada"}, "async": true}, status: 202, save: "async"},
 		{name: "testTask", method: "POST", path: "/api/v1/tasks/addition/test", status: 200, before: wait("async")},
+		{name: "testTask_given", method: "POST", path: "/api/v1/tasks/weather-api/test", body: map[string]any{"tests": []any{map[string]any{
+			"file": "berlin.json", "name": "mocked forecast", "input": map[string]any{"latitude": 52.52, "longitude": 13.41},
+			"mock": map[string]any{"http": map[string]any{"url": "api.open-meteo.com/v1/forecast", "method": "GET",
+				"response": map[string]any{"status": 200, "body": map[string]any{"current_weather": map[string]any{"temperature": 21.4, "windspeed": 11.2, "weathercode": 2}}}}},
+			"expected_output": map[string]any{"temperature": 21.4, "windspeed": 11.2, "conditions": "partly cloudy", "units": "celsius"},
+		}}}, status: 200},
 		{name: "validateTask", method: "POST", path: "/api/v1/tasks/addition/validate", body: map[string]any{"input": map[string]any{"num1": 1}}, status: 200},
 		{name: "createJob", method: "POST", path: "/api/v1/jobs", body: map[string]any{"task_id": "addition", "input": map[string]any{"num1": 1, "num2": 1}, "idempotency_key": "golden-1", "priority": "high", "output_destinations": dest}, status: 201, save: "job"},
 		{name: "createJob_repeat", method: "POST", path: "/api/v1/jobs", body: map[string]any{"task_id": "addition", "input": map[string]any{"num1": 1, "num2": 1}, "idempotency_key": "golden-1"}, status: 200, before: wait("job")},

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ratchet-go/ratchet/api/apitypes"
-	"github.com/ratchet-go/ratchet/core"
 	"github.com/ratchet-go/ratchet/lib/service"
 )
 
@@ -68,16 +67,11 @@ func (h *handlers) getJob(c echo.Context) error {
 // deleteJob is DELETE /jobs/{id}: 204; 409 for a job not finished
 // (queued, retrying or processing: cancel it first).
 func (h *handlers) deleteJob(c echo.Context) error {
-	ctx := c.Request().Context()
-	j, err := h.svc.Jobs().Get(ctx, param(c, "id"))
+	id, err := h.jobID(c)
 	if err != nil {
 		return err
 	}
-	if !j.Status.Terminal() {
-		return core.Errorf(core.KindConflict, "job %d is %s: only completed, failed or cancelled jobs can be deleted; cancel it first", j.ID, j.Status).
-			WithDetail("job_id", j.ID).WithDetail("status", string(j.Status))
-	}
-	if err := h.svc.Jobs().Delete(ctx, j.ID); err != nil {
+	if err := h.svc.Jobs().Delete(c.Request().Context(), id); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -111,48 +105,22 @@ func (h *handlers) retryJob(c echo.Context) error {
 	return c.JSON(http.StatusOK, apitypes.FromJob(j))
 }
 
-// activeStatuses are the job statuses max_queue_size bounds.
-var activeStatuses = []string{string(core.JobQueued), string(core.JobRetrying), string(core.JobProcessing)}
-
 // getJobStats is GET /jobs/stats.
 func (h *handlers) getJobStats(c echo.Context) error {
-	ctx := c.Request().Context()
-	st, err := h.svc.Jobs().Stats(ctx)
+	st, err := h.svc.Jobs().Stats(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	out := apitypes.NewJobStats(nil)
 	out.Total = int64(st.Total)
 	out.Active = int64(st.Active)
+	out.QueueDepth = int64(st.QueueDepth)
 	for s, n := range st.ByStatus {
 		out.ByStatus[string(s)] = int64(n)
 	}
-	out.QueueDepth = out.ByStatus[string(core.JobQueued)] + out.ByStatus[string(core.JobRetrying)]
-	// Active jobs per priority: the service's stats count waiting jobs per
-	// priority only, so count them through the job list.
-	for _, p := range core.Priorities {
-		page, err := h.svc.Jobs().List(ctx, core.ListQuery{Limit: 1, Filters: []core.Filter{
-			{Field: "status", Op: core.OpIn, Values: activeStatuses},
-			{Field: "priority", Op: core.OpEq, Values: []string{p.String()}},
-		}})
-		if err != nil {
-			return err
-		}
-		out.ByPriority[p.String()] = int64(page.Total)
+	for p, n := range st.ByPriority {
+		out.ByPriority[p] = int64(n)
 	}
-	if out.QueueDepth > 0 {
-		page, err := h.svc.Jobs().List(ctx, core.ListQuery{
-			Limit:   1,
-			Filters: []core.Filter{{Field: "status", Op: core.OpIn, Values: []string{string(core.JobQueued), string(core.JobRetrying)}}},
-			Sort:    []core.SortField{{Field: "process_at"}, {Field: "id"}},
-		})
-		if err != nil {
-			return err
-		}
-		if len(page.Items) > 0 {
-			t := page.Items[0].ProcessAt.UTC()
-			out.OldestQueuedAt = &t
-		}
-	}
+	out.OldestQueuedAt = st.OldestWaitingAt
 	return c.JSON(http.StatusOK, out)
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/ratchet-go/ratchet/lib/service"
 	"github.com/ratchet-go/ratchet/runtime/schema"
 	"github.com/ratchet-go/ratchet/runtime/taskfmt"
-	"github.com/ratchet-go/ratchet/runtime/testrunner"
 	"github.com/ratchet-go/ratchet/runtime/validate"
 )
 
@@ -419,40 +418,44 @@ func executionFailure(exec core.Execution, svcErr error) error {
 	return out
 }
 
-// testTask is POST /tasks/{id}/test: the task's stored tests, run in a
-// worker with their mocks; 200 with the report whether or not they pass.
+// testTask is POST /tasks/{id}/test: the tests given in the body (named
+// as uploads name them: by their "file", else tests/001.json, ...) or,
+// without any, the task's stored tests, run in a worker with their mocks;
+// 200 with the report whether or not they pass.
 func (h *handlers) testTask(c echo.Context) error {
 	var body apitypes.TestTaskRequest
 	if err := bindJSON(c, &body, true); err != nil {
 		return err
 	}
-	if len(body.Tests) > 0 {
-		return apitypes.ErrorForStatus(http.StatusNotImplemented, "running tests given in the request is not supported by this server yet: omit tests to run the task's stored tests").
-			WithDetail("field", "tests")
+	files, err := testFiles(body.Tests)
+	if err != nil {
+		return err
 	}
-	rep, err := h.svc.Tasks().Test(c.Request().Context(), param(c, "id"))
+	tests := make([]taskfmt.TestCase, 0, len(files))
+	for name, data := range files {
+		tests = append(tests, taskfmt.ParseTest(name, data))
+	}
+	rep, err := h.svc.Tasks().Test(c.Request().Context(), param(c, "id"), tests...)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, testReport(rep))
 }
 
-// testReport converts the runner's report for the API.
-func testReport(r testrunner.TaskReport) apitypes.TaskTestReport {
-	out := apitypes.TaskTestReport{Task: r.Task, Tests: make([]apitypes.TaskTestResult, 0, len(r.Tests)+1)}
-	if r.LoadError != "" {
-		out.Tests = append(out.Tests, apitypes.TaskTestResult{
-			Name: "load", Message: r.LoadError, Diff: []string{}, Logs: []apitypes.LogEntry{}, HTTP: []apitypes.HTTPRequest{},
-		})
-	}
+// testReport converts the service's report for the API.
+func testReport(r service.TestReport) apitypes.TaskTestReport {
+	out := apitypes.TaskTestReport{Task: r.Task, Tests: make([]apitypes.TaskTestResult, 0, len(r.Tests))}
 	for _, t := range r.Tests {
 		res := apitypes.TaskTestResult{
 			File: t.File, Name: t.Name, Passed: t.Passed, DurationMS: float64(t.Duration.Microseconds()) / 1000,
 			Message: t.Message, Expected: t.Expected, Actual: t.Actual, Diff: t.Diff,
-			Logs: apitypes.FromLogEntries(t.Logs), HTTP: []apitypes.HTTPRequest{},
+			Logs: apitypes.FromLogEntries(t.Logs), HTTP: apitypes.FromHTTPRequests(t.HTTPRequests),
 		}
 		if res.Diff == nil {
 			res.Diff = []string{}
+		}
+		if res.HTTP == nil {
+			res.HTTP = []apitypes.HTTPRequest{}
 		}
 		if t.Error != nil {
 			res.Error = &apitypes.TaskError{Type: t.Error.Type, Message: t.Error.Message}

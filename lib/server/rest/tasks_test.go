@@ -252,9 +252,24 @@ func TestTaskUpload(t *testing.T) {
 	if task.Enabled {
 		t.Errorf("created enabled despite enabled:false")
 	}
-	// Tests given in the request are not supported yet.
-	r = e.do(http.MethodPost, "/api/v1/tasks/halver/test", map[string]any{"tests": []any{map[string]any{"input": map[string]any{"n": 1}, "expected_output": map[string]any{"n": 0.5}}}})
-	checkEnvelope(t, r, http.StatusNotImplemented, "HttpError", map[string]any{"field": "tests"})
+	// Tests given in the request run instead of the stored ones, named by
+	// their file (else numbered), in file order.
+	r = e.do(http.MethodPost, "/api/v1/tasks/halver/test", map[string]any{"tests": []any{
+		map[string]any{"input": map[string]any{"n": 1}, "expected_output": map[string]any{"n": 0.5}},
+		map[string]any{"file": "wrong", "input": map[string]any{"n": 4}, "expected_output": map[string]any{"n": 3}},
+	}})
+	expect(t, r, http.StatusOK, "given tests")
+	var given apitypes.TaskTestReport
+	r.decode(t, &given)
+	if len(given.Tests) != 2 || given.Tests[0].File != "tests/001.json" || !given.Tests[0].Passed ||
+		given.Tests[1].File != "tests/wrong.json" || given.Tests[1].Passed || given.Passed != 1 || given.Failed != 1 {
+		t.Errorf("given tests: %s", r.Body)
+	}
+	// Two tests of one name are a 400.
+	r = e.do(http.MethodPost, "/api/v1/tasks/halver/test", map[string]any{"tests": []any{
+		map[string]any{"file": "a.json", "input": map[string]any{}}, map[string]any{"file": "a", "input": map[string]any{}},
+	}})
+	checkEnvelope(t, r, http.StatusBadRequest, "InvalidArgumentError", map[string]any{"field": "tests[1].file"})
 
 	// Delete: 204, then 404.
 	for _, name := range []string{"greeter", "doubler", "tripler", "halver", "dormant"} {
