@@ -137,7 +137,7 @@ func (r UpdateTaskRequest) Validate() error {
 // ExecuteRequest is the body of POST /tasks/{id}/execute.
 type ExecuteRequest struct {
 	Input              json.RawMessage     `json:"input,omitempty" doc:"The task's input; null when omitted."`
-	Priority           string              `json:"priority,omitempty" enum:"low,normal,high,urgent,critical" doc:"For async executions; default normal (critical = urgent)."`
+	Priority           string              `json:"priority,omitempty" enum:"low,normal,high,urgent,critical" doc:"Priority of the job an execute queues (async, or with output destinations); default urgent, since an execute asks to run now (critical = urgent). Jobs created with POST /jobs default to normal."`
 	Async              bool                `json:"async,omitempty" doc:"Queue a job and answer 202 with it instead of waiting for the execution."`
 	TimeoutSeconds     *int                `json:"timeout_seconds,omitempty" doc:"Per-execution timeout; default the task's or the server's."`
 	OutputDestinations []OutputDestination `json:"output_destinations,omitempty"`
