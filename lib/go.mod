@@ -16,6 +16,9 @@ replace (
 require (
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/google/uuid v1.6.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/graph-gophers/graphql-go v1.11.0
+	github.com/graph-gophers/graphql-transport-ws v0.1.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/ratchet-go/ratchet/api v0.0.0-00010101000000-000000000000

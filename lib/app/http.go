@@ -10,6 +10,7 @@ import (
 	"github.com/ratchet-go/ratchet/api/apitypes"
 	"github.com/ratchet-go/ratchet/core"
 	"github.com/ratchet-go/ratchet/lib/events"
+	"github.com/ratchet-go/ratchet/lib/graphql"
 	"github.com/ratchet-go/ratchet/lib/server"
 	"github.com/ratchet-go/ratchet/lib/server/health"
 	"github.com/ratchet-go/ratchet/lib/server/metrics"
@@ -65,6 +66,9 @@ func (a *App) NewHTTPServer() (*HTTPServer, error) {
 	}
 	if err := rest.Register(srv.API(), a.service, rest.Options{}); err != nil {
 		return nil, fmt.Errorf("mounting the REST API: %w", err)
+	}
+	if err := graphql.Register(srv.Echo(), a.service, a.bus, graphql.Options{Logger: a.log}); err != nil {
+		return nil, fmt.Errorf("mounting the GraphQL API: %w", err)
 	}
 	if undocumented, missing := srv.CheckRoutes(); len(undocumented)+len(missing) > 0 {
 		return nil, fmt.Errorf("the served routes and the OpenAPI document disagree: undocumented %v, missing %v", undocumented, missing)

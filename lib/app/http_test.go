@@ -80,6 +80,8 @@ func TestHTTPServerWiring(t *testing.T) {
 		{"no workers running: unhealthy", "/health/detailed", "", 503, `"workers":{"status":"unhealthy"`},
 		{"metrics", "/metrics", "", 200, "ratchet_build_info"},
 		{"ready once started", "/ready", "", 200, ""},
+		{"graphql is mounted", "/graphql?query=%7Btasks%7Btotal%7D%7D", secret, 200, `{"data":{"tasks":{"total":0}}}`},
+		{"playground is served", "/playground", "", 200, "/playground/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

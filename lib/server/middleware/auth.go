@@ -55,11 +55,13 @@ var AdminPrefixes = []string{"/debug/", "/api/v1/apikeys", "/api/v1/admin"}
 func IsPublic(route string) bool { return slices.Contains(PublicRoutes, route) }
 
 // RequiredRole is the role a request needs: admin under AdminPrefixes,
-// viewer for reading methods (GET, HEAD, OPTIONS), operator otherwise.
-// POST /graphql needs operator, as any POST does, until the GraphQL
-// resolvers check roles themselves (then AuthConfig.RequiredRole can
-// lower it to viewer).
+// viewer for reading methods (GET, HEAD, OPTIONS) and for /graphql (its
+// mutation resolvers require operator themselves, since a POST may be a
+// query), operator otherwise.
 func RequiredRole(method, route string) apikey.Role {
+	if route == "/graphql" {
+		return apikey.RoleViewer
+	}
 	for _, p := range AdminPrefixes {
 		if strings.HasPrefix(route, p) || route == strings.TrimSuffix(p, "/") {
 			return apikey.RoleAdmin

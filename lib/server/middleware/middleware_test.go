@@ -25,7 +25,7 @@ func TestRequiredRole(t *testing.T) {
 		{"DELETE", "/api/v1/apikeys/:id", apikey.RoleAdmin},
 		{"GET", "/debug/config", apikey.RoleAdmin},
 		{"GET", "/debug/pprof/*", apikey.RoleAdmin},
-		{"POST", "/graphql", apikey.RoleOperator},
+		{"POST", "/graphql", apikey.RoleViewer},
 		{"GET", "/graphql", apikey.RoleViewer},
 	}
 	for _, tt := range tests {
