@@ -270,6 +270,18 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("GraphiQL's introspection query passes the default limits", func(t *testing.T) {
+		// The TypeRef fragment of graphql-js's getIntrospectionQuery, which
+		// GraphiQL sends on load, nests ofType nine levels deep.
+		r := e.post(`query IntrospectionQuery { __schema { types { ...FullType } } }
+fragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { ...InputValue } type { ...TypeRef } } inputFields { ...InputValue } }
+fragment InputValue on __InputValue { name type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } }`, nil)
+		if len(r.Errors) > 0 {
+			t.Fatalf("introspection refused: %s", r.Body)
+		}
+	})
+
 	t.Run("subscription over WebSocket", func(t *testing.T) { testSubscription(t, e) })
 	t.Run("playground", func(t *testing.T) { testPlayground(t, e) })
 	t.Run("schema golden", func(t *testing.T) { testSchemaGolden(t, e) })

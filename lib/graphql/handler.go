@@ -33,7 +33,10 @@ const (
 
 // Defaults of Options.
 const (
-	DefaultMaxDepth       = 12
+	// DefaultMaxDepth leaves room for the introspection query GraphiQL
+	// sends on load (its TypeRef fragment nests ofType deeply), which a
+	// tighter bound would refuse.
+	DefaultMaxDepth       = 20
 	DefaultMaxComplexity  = 10000
 	DefaultMaxParallelism = 10
 	DefaultMaxSelections  = 2000
