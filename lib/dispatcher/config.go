@@ -34,6 +34,9 @@ const (
 	DefaultReclaimEvery  = 30 * time.Second
 	DefaultMaxRetryDelay = time.Hour
 	DefaultRetryJitter   = 0.1
+	// DefaultRecordDelay is how long the completer waits for more
+	// results while short attempts run.
+	DefaultRecordDelay = 2 * time.Millisecond
 	// DefaultShortJob is the mean attempt duration under which the
 	// dispatcher claims ahead of free workers.
 	DefaultShortJob = 20 * time.Millisecond
@@ -54,6 +57,12 @@ type Config struct {
 	// ShortJob: while the mean attempt takes less, the dispatcher claims
 	// ahead (Prefetch). 0 means DefaultShortJob.
 	ShortJob time.Duration
+	// RecordDelay: while short attempts (see ShortJob) are running, the
+	// completer waits this long for more results before it records what
+	// it has, so that one transaction records many. An idle dispatcher
+	// records a result at once. 0 means DefaultRecordDelay, negative
+	// means no wait.
+	RecordDelay time.Duration
 	// LeaseDuration is the lease of a claimed job, extended every third of
 	// it while the job runs.
 	LeaseDuration time.Duration
@@ -106,6 +115,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ShortJob == 0 {
 		c.ShortJob = DefaultShortJob
+	}
+	switch {
+	case c.RecordDelay == 0:
+		c.RecordDelay = DefaultRecordDelay
+	case c.RecordDelay < 0:
+		c.RecordDelay = 0
 	}
 	if c.LeaseDuration == 0 {
 		c.LeaseDuration = DefaultLeaseDuration

@@ -41,22 +41,51 @@ func (d *Dispatcher) complete() {
 	defer close(d.completer)
 	const maxBatch = 500
 	batch := make([]*run, 0, 64)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for r := range d.results {
 		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-d.results:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
+		// While short attempts are running, more results are due within
+		// moments: wait a little for them, since a transaction per result
+		// or two costs more than the wait. An idle node records at once.
+		if d.collect(&batch, maxBatch, nil) && len(batch) < maxBatch && d.cfg.RecordDelay > 0 &&
+			d.running.Load() > 0 && d.avgNanos.Load() < int64(d.cfg.ShortJob) {
+			linger.Reset(d.cfg.RecordDelay)
+			d.collect(&batch, maxBatch, linger.C)
+			linger.Stop()
 		}
 		d.record(batch)
 	}
+}
+
+// collect adds results to batch, up to limit: those waiting or, when until
+// is set, those that come before it fires. It reports false when results
+// is closed.
+func (d *Dispatcher) collect(batch *[]*run, limit int, until <-chan time.Time) bool {
+	for len(*batch) < limit {
+		var (
+			r  *run
+			ok bool
+		)
+		if until == nil {
+			select {
+			case r, ok = <-d.results:
+			default:
+				return true
+			}
+		} else {
+			select {
+			case r, ok = <-d.results:
+			case <-until:
+				return true
+			}
+		}
+		if !ok {
+			return false
+		}
+		*batch = append(*batch, r)
+	}
+	return true
 }
 
 // decide turns an attempt's result into the execution's end and the job's
@@ -212,16 +241,24 @@ func (d *Dispatcher) write(ctx context.Context, tx *sqlstore.Store, outs []outco
 		cs  []sqlstore.Completion
 		idx []int
 	)
+	execs := make([]core.Execution, len(outs))
+	for i := range outs {
+		execs[i] = outs[i].exec
+	}
+	fins, finErrs, err := tx.Executions().FinishMany(ctx, execs)
+	if err != nil {
+		return err
+	}
 	for i := range outs {
 		o := &outs[i]
 		o.jobErr, o.execErr = nil, nil
-		if fin, err := tx.Executions().Finish(ctx, o.exec); err != nil {
+		if err := finErrs[i]; err != nil {
 			if !refused(err) {
 				return err
 			}
 			o.execErr = err
 		} else {
-			o.exec = fin
+			o.exec = fins[i]
 		}
 		execID := o.r.exec.ID
 		lease := sqlstore.Lease{Owner: d.cfg.Node, Attempt: o.r.job.Attempts}

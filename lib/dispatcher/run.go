@@ -167,18 +167,10 @@ func (d *Dispatcher) armNext(ctx context.Context, timer *time.Timer, lookup bool
 		}
 		return
 	}
-	q, err := d.store.Jobs().List(ctx, core.ListQuery{
-		Filters: []core.Filter{{Field: "status", Op: core.OpIn, Values: []string{string(core.JobQueued), string(core.JobRetrying)}}},
-		Sort:    []core.SortField{{Field: "process_at"}},
-		Limit:   1,
-	})
-	if err != nil {
+	if at, ok, err := d.store.Jobs().NextReadyAt(ctx); err != nil {
 		d.log.Warn("looking up the next delayed job failed", slog.Any("error", err))
-	} else if len(q.Items) > 0 {
-		at := q.Items[0].ProcessAt
-		if next.IsZero() || at.Before(next) {
-			next = at
-		}
+	} else if ok && (next.IsZero() || at.Before(next)) {
+		next = at
 	}
 	if next.IsZero() {
 		d.disarm(timer)
@@ -222,7 +214,9 @@ func (d *Dispatcher) claim(ctx context.Context, n int) (int, error) {
 		}
 		tasks := make(map[int64]*taskEntry, 1)
 		now := d.cfg.Now().UTC()
-		for _, j := range jobs {
+		entries := make([]*taskEntry, len(jobs))
+		execs := make([]core.Execution, len(jobs))
+		for i, j := range jobs {
 			te, ok := tasks[j.TaskID]
 			if !ok {
 				te = &taskEntry{}
@@ -235,17 +229,21 @@ func (d *Dispatcher) claim(ctx context.Context, n int) (int, error) {
 				}
 				tasks[j.TaskID] = te
 			}
+			entries[i] = te
 			jobID := j.ID
 			started := now
-			e, err := tx.Executions().Create(ctx, core.Execution{
+			execs[i] = core.Execution{
 				TaskID: j.TaskID, TaskName: j.TaskName, TaskVersion: te.task.Version,
 				JobID: &jobID, Status: core.ExecutionRunning, Input: j.Input,
 				Attempt: j.Attempts, QueuedAt: j.ProcessAt, StartedAt: &started,
-			})
-			if err != nil {
-				return err
 			}
-			runs = append(runs, newRun(j, e, te.task, te.err))
+		}
+		execs, err = tx.Executions().CreateMany(ctx, execs)
+		if err != nil {
+			return err
+		}
+		for i, j := range jobs {
+			runs = append(runs, newRun(j, execs[i], entries[i].task, entries[i].err))
 		}
 		return nil
 	})

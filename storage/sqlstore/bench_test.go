@@ -311,3 +311,86 @@ func BenchmarkClaimConcurrent(b *testing.B) {
 		run(b, st, benchTask(b, st))
 	})
 }
+
+// BenchmarkExecutionRecord: what the dispatcher writes per job attempt,
+// in transactions of size executions: their creation at claim and their
+// finish, one statement per execution (Create, Finish) or one per batch
+// (CreateMany, FinishMany). One op is one execution created and finished.
+func BenchmarkExecutionRecord(b *testing.B) {
+	for _, size := range []int{1, 10, 50} {
+		for _, many := range []bool{false, true} {
+			name := fmt.Sprintf("size=%d/one", size)
+			if many {
+				name = fmt.Sprintf("size=%d/many", size)
+			}
+			b.Run(name, func(b *testing.B) {
+				eachBackend(b, func(b *testing.B, st *sqlstore.Store, task core.Task) {
+					benchExecutionRecord(b, st, task, size, many)
+				})
+			})
+		}
+	}
+}
+
+func benchExecutionRecord(b *testing.B, st *sqlstore.Store, task core.Task, size int, many bool) {
+	ctx := b.Context()
+	logs := []core.LogEntry{{Time: time.Now(), Level: "info", Message: "hello"}}
+	in := make([]core.Execution, size)
+	for i := range in {
+		in[i] = core.Execution{TaskID: task.ID, TaskName: task.Name, TaskVersion: "1", Status: core.ExecutionRunning, Input: benchInput}
+	}
+	fin := make([]core.Execution, size)
+	done := 0
+	for done < b.N {
+		var created []core.Execution
+		err := st.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
+			if many {
+				var err error
+				created, err = tx.Executions().CreateMany(ctx, in)
+				return err
+			}
+			created = created[:0]
+			for _, e := range in {
+				c, err := tx.Executions().Create(ctx, e)
+				if err != nil {
+					return err
+				}
+				created = append(created, c)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		for i, c := range created {
+			c.Status, c.Output, c.Logs, c.WorkerID, c.StartedAt, c.CompletedAt = core.ExecutionCompleted, benchInput, logs, "node/w1", &now, &now
+			fin[i] = c
+		}
+		err = st.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
+			if many {
+				_, errs, err := tx.Executions().FinishMany(ctx, fin)
+				if err != nil {
+					return err
+				}
+				for _, err := range errs {
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for _, e := range fin {
+				if _, err := tx.Executions().Finish(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		done += size
+	}
+	perSecond(b, done, "executions")
+}

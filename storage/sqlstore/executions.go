@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -38,17 +42,30 @@ var executionResource = &resource{
 // now, Attempt to 1; any status may be given (a run recorded after the
 // fact is created completed).
 func (r ExecutionRepo) Create(ctx context.Context, e core.Execution) (core.Execution, error) {
+	m, err := r.prepare(&e)
+	if err != nil {
+		return core.Execution{}, err
+	}
+	if _, err := r.s.w.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
+		return core.Execution{}, mapError(err)
+	}
+	return executionFromModel(m)
+}
+
+// prepare validates a new execution, fills what Create defaults and
+// returns its row.
+func (r ExecutionRepo) prepare(e *core.Execution) (*executionModel, error) {
 	if e.TaskID <= 0 {
-		return core.Execution{}, core.Errorf(core.KindInvalidArgument, "execution needs a task_id").WithDetail("field", "task_id")
+		return nil, core.Errorf(core.KindInvalidArgument, "execution needs a task_id").WithDetail("field", "task_id")
 	}
 	if e.Status == "" {
 		e.Status = core.ExecutionPending
 	}
 	if !e.Status.Valid() {
-		return core.Execution{}, core.Errorf(core.KindInvalidArgument, "invalid execution status %q", e.Status).WithDetail("field", "status")
+		return nil, core.Errorf(core.KindInvalidArgument, "invalid execution status %q", e.Status).WithDetail("field", "status")
 	}
 	if err := checkText("execution fields", e.UUID, e.TaskName, e.TaskVersion); err != nil {
-		return core.Execution{}, err
+		return nil, err
 	}
 	e.ErrorType, e.ErrorMessage, e.WorkerID = clean(e.ErrorType), clean(e.ErrorMessage), clean(e.WorkerID)
 	if e.UUID == "" {
@@ -60,15 +77,86 @@ func (r ExecutionRepo) Create(ctx context.Context, e core.Execution) (core.Execu
 	if e.Attempt <= 0 {
 		e.Attempt = 1
 	}
-	m, err := executionToModel(e)
+	m, err := executionToModel(*e)
 	if err != nil {
-		return core.Execution{}, err
+		return nil, err
 	}
 	m.ID = 0
-	if _, err := r.s.w.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
-		return core.Execution{}, mapError(err)
+	return m, nil
+}
+
+// executionChunk bounds the rows of one CreateMany or FinishMany
+// statement.
+const executionChunk = 500
+
+// CreateMany stores many new executions, each as Create would, with one
+// multi-row INSERT per 500: what a dispatcher that claims jobs in batches
+// uses. The stored executions are returned in the order given. An invalid
+// execution fails the whole call before anything is stored; more than 500
+// are stored in one transaction.
+func (r ExecutionRepo) CreateMany(ctx context.Context, es []core.Execution) ([]core.Execution, error) {
+	if len(es) == 0 {
+		return nil, nil
 	}
-	return executionFromModel(m)
+	out := slices.Clone(es)
+	ms := make([]*executionModel, len(out))
+	for i := range out {
+		m, err := r.prepare(&out[i])
+		if err != nil {
+			return nil, fmt.Errorf("execution %d of the batch: %w", i, err)
+		}
+		ms[i] = m
+	}
+	insert := func(ctx context.Context, s *Store) error {
+		for start := 0; start < len(ms); start += executionChunk {
+			if err := (ExecutionRepo{s}).insertChunk(ctx, ms[start:min(start+executionChunk, len(ms))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	if len(ms) <= executionChunk {
+		err = insert(ctx, r.s)
+	} else {
+		err = r.s.RunInTx(ctx, insert)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range ms {
+		if out[i], err = executionFromModel(m); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// insertChunk inserts ms and sets their ids. The rows come back matched by
+// uuid, since neither database promises RETURNING's order.
+func (r ExecutionRepo) insertChunk(ctx context.Context, ms []*executionModel) error {
+	var rows []struct {
+		ID   int64  `bun:"id"`
+		UUID string `bun:"uuid"`
+	}
+	if _, err := r.s.w.NewInsert().Model(&ms).Returning("id, uuid").Exec(ctx, &rows); err != nil {
+		return mapError(err)
+	}
+	if len(rows) != len(ms) {
+		return fmt.Errorf("inserting executions: %d rows came back for %d", len(rows), len(ms))
+	}
+	ids := make(map[string]int64, len(rows))
+	for _, row := range rows {
+		ids[row.UUID] = row.ID
+	}
+	for _, m := range ms {
+		id, ok := ids[m.UUID]
+		if !ok {
+			return fmt.Errorf("inserting executions: no id came back for uuid %s", m.UUID)
+		}
+		m.ID = id
+	}
+	return nil
 }
 
 func (r ExecutionRepo) getWhere(ctx context.Context, db bun.IDB, key any, where string, args ...any) (core.Execution, error) {
@@ -122,27 +210,15 @@ func (r ExecutionRepo) Start(ctx context.Context, id int64, workerID string, at 
 // are stored. A pending or running execution may finish; a finished one is
 // a conflict.
 func (r ExecutionRepo) Finish(ctx context.Context, e core.Execution) (core.Execution, error) {
-	if !e.Status.Terminal() {
-		return core.Execution{}, core.Errorf(core.KindInvalidArgument, "finishing execution %d needs a final status, not %q", e.ID, e.Status)
-	}
-	e.ErrorType, e.ErrorMessage, e.WorkerID = clean(e.ErrorType), clean(e.ErrorMessage), clean(e.WorkerID)
-	m, err := executionToModel(e)
+	m, err := r.finishRow(e)
 	if err != nil {
 		return core.Execution{}, err
-	}
-	done := truncTime(r.s.now())
-	if m.CompletedAt != nil {
-		done = *m.CompletedAt
-	}
-	if m.DurationMS == nil && m.StartedAt != nil {
-		d := done.Sub(*m.StartedAt).Milliseconds()
-		m.DurationMS = &d
 	}
 	return r.transition(ctx, e.ID, e.Status, func(q *bun.UpdateQuery) {
 		q.Set("output = ?", m.Output).
 			Set("error_type = ?", m.ErrorType).Set("error_message = ?", m.ErrorMessage).
 			Set("error_details = ?", m.ErrorDetails).Set("logs = ?", m.Logs).
-			Set("http_requests = ?", m.HTTPRequests).Set("completed_at = ?", done)
+			Set("http_requests = ?", m.HTTPRequests).Set("completed_at = ?", *m.CompletedAt)
 		if m.WorkerID != "" {
 			q.Set("worker_id = ?", m.WorkerID)
 		}
@@ -154,6 +230,167 @@ func (r ExecutionRepo) Finish(ctx context.Context, e core.Execution) (core.Execu
 		}
 	})
 }
+
+// finishRow checks the end of an execution and returns what Finish
+// stores: CompletedAt and DurationMS are filled with their defaults.
+func (r ExecutionRepo) finishRow(e core.Execution) (*executionModel, error) {
+	if !e.Status.Terminal() {
+		return nil, core.Errorf(core.KindInvalidArgument, "finishing execution %d needs a final status, not %q", e.ID, e.Status)
+	}
+	e.ErrorType, e.ErrorMessage, e.WorkerID = clean(e.ErrorType), clean(e.ErrorMessage), clean(e.WorkerID)
+	m, err := executionToModel(e)
+	if err != nil {
+		return nil, err
+	}
+	if m.CompletedAt == nil {
+		done := truncTime(r.s.now())
+		m.CompletedAt = &done
+	}
+	if m.DurationMS == nil && m.StartedAt != nil {
+		d := m.CompletedAt.Sub(*m.StartedAt).Milliseconds()
+		m.DurationMS = &d
+	}
+	return m, nil
+}
+
+// FinishMany records the ends of many executions, each as Finish would,
+// with one UPDATE per 500: what a completer that batches finished
+// attempts uses. out and errs are aligned with es: out[i] is the stored
+// execution when errs[i] is nil; errs[i] is an InvalidArgumentError (not
+// a final status, invalid JSON), a NotFoundError or a ConflictError (the
+// execution had finished already) for one refused. err is set only when
+// the database failed, and then nothing is known about the batch.
+func (r ExecutionRepo) FinishMany(ctx context.Context, es []core.Execution) (out []core.Execution, errs []error, err error) {
+	out = make([]core.Execution, len(es))
+	errs = make([]error, len(es))
+	rows := make([]*executionModel, len(es))
+	var todo []int
+	for i, e := range es {
+		if rows[i], errs[i] = r.finishRow(e); errs[i] == nil {
+			todo = append(todo, i)
+		}
+	}
+	// One statement must not name an execution twice (which of two
+	// updates wins would be the database's choice): a repeat waits for
+	// the next round, and finds the execution finished, as Finish would.
+	for len(todo) > 0 {
+		var (
+			part, later []int
+			seen        = make(map[int64]bool, min(len(todo), executionChunk))
+		)
+		for _, i := range todo {
+			if len(part) == executionChunk || seen[es[i].ID] {
+				later = append(later, i)
+				continue
+			}
+			seen[es[i].ID] = true
+			part = append(part, i)
+		}
+		if err := r.finishChunk(ctx, es, rows, part, out, errs); err != nil {
+			return nil, nil, err
+		}
+		todo = later
+	}
+	return out, errs, nil
+}
+
+// finishSources is, for each final status, the SQL condition on the
+// current status that allows an execution to end there.
+var finishSources = func() string {
+	var b strings.Builder
+	b.WriteString("CASE v.column2")
+	for _, to := range core.ExecutionStatuses {
+		if !to.Terminal() {
+			continue
+		}
+		var from []string
+		for _, st := range core.ExecutionStatuses {
+			if st.CanTransitionTo(to) {
+				from = append(from, "'"+string(st)+"'")
+			}
+		}
+		cond := "1 = 0"
+		if len(from) > 0 {
+			cond = "executions.status IN (" + strings.Join(from, ", ") + ")"
+		}
+		b.WriteString(" WHEN '" + string(to) + "' THEN " + cond)
+	}
+	b.WriteString(" ELSE 1 = 0 END")
+	return b.String()
+}()
+
+// finishChunk finishes the executions es[idx] (distinct ids) in one
+// UPDATE ... FROM (VALUES ...), a row of new values per execution.
+func (r ExecutionRepo) finishChunk(ctx context.Context, es []core.Execution, rows []*executionModel, idx []int, out []core.Execution, errs []error) error {
+	pg := r.s.db.dialect == DialectPostgres
+	cast := func(col, typ string) string {
+		if pg {
+			return "CAST(v." + col + " AS " + typ + ")"
+		}
+		return "v." + col
+	}
+	var b strings.Builder
+	b.WriteString("UPDATE executions SET status = v.column2, output = " + cast("column3", "JSON") +
+		", error_type = v.column4, error_message = v.column5, error_details = " + cast("column6", "JSON") +
+		", logs = " + cast("column7", "JSON") + ", http_requests = " + cast("column8", "JSON") +
+		", completed_at = " + cast("column9", "TIMESTAMPTZ") +
+		", worker_id = COALESCE(v.column10, worker_id)" +
+		", started_at = COALESCE(" + cast("column11", "TIMESTAMPTZ") + ", started_at)" +
+		", duration_ms = COALESCE(" + cast("column12", "BIGINT") + ", duration_ms)" +
+		" FROM (VALUES ")
+	args := make([]any, 0, 12*len(idx))
+	for k, i := range idx {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		m := rows[i]
+		var worker *string
+		if m.WorkerID != "" {
+			worker = &m.WorkerID
+		}
+		args = append(args, es[i].ID, m.Status, m.Output, m.ErrorType, m.ErrorMessage, m.ErrorDetails,
+			m.Logs, m.HTTPRequests, *m.CompletedAt, worker, m.StartedAt, m.DurationMS)
+	}
+	b.WriteString(") AS v WHERE executions.id = v.column1 AND " + finishSources +
+		" RETURNING " + executionColumns)
+	var ms []executionModel
+	if err := r.s.w.NewRaw(b.String(), args...).Scan(ctx, &ms); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return mapError(err)
+	}
+	byID := make(map[int64]*executionModel, len(ms))
+	for k := range ms {
+		byID[ms[k].ID] = &ms[k]
+	}
+	for _, i := range idx {
+		m, ok := byID[es[i].ID]
+		if !ok {
+			errs[i] = r.refusal(ctx, es[i].ID, es[i].Status)
+			continue
+		}
+		e, err := executionFromModel(m)
+		if err != nil {
+			return err
+		}
+		out[i] = e
+	}
+	return nil
+}
+
+// executionColumns lists the executions table's columns, for RETURNING
+// where "*" would also return joined tables' (PostgreSQL's UPDATE ...
+// FROM).
+var executionColumns = func() string {
+	t := reflect.TypeFor[executionModel]()
+	var cols []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("bun"), ",")
+		if name != "" && !strings.HasPrefix(name, "table:") {
+			cols = append(cols, name)
+		}
+	}
+	return strings.Join(cols, ", ")
+}()
 
 // transition applies the execution state machine the way JobRepo's does:
 // one conditional UPDATE, and on no match the current row tells a missing
@@ -176,15 +413,22 @@ func (r ExecutionRepo) transition(ctx context.Context, id int64, to core.Executi
 	if !errors.Is(err, sql.ErrNoRows) {
 		return core.Execution{}, mapError(err)
 	}
-	cur, gerr := r.getWhere(ctx, r.s.w, id, "id = ?", id)
-	if gerr != nil {
-		return core.Execution{}, gerr
+	return core.Execution{}, r.refusal(ctx, id, to)
+}
+
+// refusal explains why execution id could not go to status to: it is
+// missing (NotFoundError), or core forbids the transition or it changed
+// concurrently (ConflictError).
+func (r ExecutionRepo) refusal(ctx context.Context, id int64, to core.ExecutionStatus) error {
+	cur, err := r.getWhere(ctx, r.s.w, id, "id = ?", id)
+	if err != nil {
+		return err
 	}
 	if terr := cur.Status.CheckTransition(to); terr != nil {
-		return core.Execution{}, core.Errorf(core.KindConflict, "execution %d: %w", id, terr).
+		return core.Errorf(core.KindConflict, "execution %d: %w", id, terr).
 			WithDetail("execution_id", id).WithDetail("status", string(cur.Status))
 	}
-	return core.Execution{}, core.Errorf(core.KindConflict, "execution %d changed concurrently (now %s)", id, cur.Status)
+	return core.Errorf(core.KindConflict, "execution %d changed concurrently (now %s)", id, cur.Status)
 }
 
 // Delete removes an execution.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -346,6 +347,29 @@ RETURNING *`
 		return int(a.ID - b.ID)
 	})
 	return jobsFromModels(ms)
+}
+
+// NextReadyAt returns the earliest process_at of the jobs waiting to run
+// (queued or retrying); ok is false when there are none. It reads the
+// claim index once per priority, so it stays cheap however long the queue.
+func (r JobRepo) NextReadyAt(ctx context.Context) (at time.Time, ok bool, err error) {
+	parts := make([]string, len(core.Priorities))
+	for i, p := range core.Priorities {
+		parts[i] = "SELECT MIN(process_at) AS at FROM jobs WHERE status IN " + readyStatuses +
+			" AND priority = " + strconv.Itoa(int(p))
+	}
+	var rows []struct {
+		At *time.Time `bun:"at"`
+	}
+	if err := r.s.r.NewRaw(strings.Join(parts, " UNION ALL ")).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, mapError(err)
+	}
+	for _, row := range rows {
+		if row.At != nil && (!ok || row.At.Before(at)) {
+			at, ok = row.At.UTC(), true
+		}
+	}
+	return at, ok, nil
 }
 
 // Lease fences a state change to the claim that holds the job: when Owner

@@ -612,3 +612,37 @@ func testQueueDepth(t *testing.T, open Opener) {
 		t.Fatalf("Get(-1) = %v", err)
 	}
 }
+
+func testNextReadyAt(t *testing.T, open Opener) {
+	ctx := t.Context()
+	st := Migrated(t, open)
+	task := seedTask(t, st, "next")
+	jobs := st.Jobs()
+	if _, ok, err := jobs.NextReadyAt(ctx); err != nil || ok {
+		t.Fatalf("empty queue: ok %v, err %v", ok, err)
+	}
+	base := time.Date(2001, 1, 1, 12, 0, 0, 123456000, time.UTC)
+	enqueue(t, st, core.Job{TaskID: task.ID, Priority: core.PriorityHigh, ProcessAt: base.Add(time.Hour)})
+	enqueue(t, st, core.Job{TaskID: task.ID, Priority: core.PriorityLow, ProcessAt: base.Add(30 * time.Minute)})
+	early := enqueue(t, st, core.Job{TaskID: task.ID, Priority: core.PriorityNormal, ProcessAt: base})
+	retrying := enqueue(t, st, core.Job{TaskID: task.ID, Priority: core.PriorityUrgent, ProcessAt: base.Add(-time.Hour), MaxRetries: 3})
+	check := func(want time.Time) {
+		t.Helper()
+		at, ok, err := jobs.NextReadyAt(ctx)
+		if err != nil || !ok || !at.Equal(want) || at.Location() != time.UTC {
+			t.Fatalf("NextReadyAt = %v, %v, %v; want %v", at, ok, err, want)
+		}
+	}
+	check(base.Add(-time.Hour))
+	// Claimed (processing) jobs do not count; retrying ones do.
+	claimed := must[[]core.Job](t)(jobs.Claim(ctx, "n1", 1, time.Minute))
+	if len(claimed) != 1 || claimed[0].ID != retrying.ID {
+		t.Fatalf("claimed %+v, want job %d", claimed, retrying.ID)
+	}
+	check(base)
+	must[core.Job](t)(jobs.Retry(ctx, retrying.ID, base.Add(-time.Minute), sqlstore.Outcome{}))
+	check(base.Add(-time.Minute))
+	must[core.Job](t)(jobs.Cancel(ctx, retrying.ID))
+	must[core.Job](t)(jobs.Cancel(ctx, early.ID))
+	check(base.Add(30 * time.Minute))
+}
