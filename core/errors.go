@@ -145,11 +145,29 @@ func NewError(kind ErrorKind, message string) *Error {
 }
 
 // Errorf returns an error of the given kind with a formatted message. A %w
-// verb in format makes the wrapped error the cause.
+// verb in format makes the wrapped error the cause. A *Error argument is
+// formatted by its message alone, so wrapping one does not repeat a kind
+// name inside the message ("job 2: cannot go from ...", not "job 2:
+// ConflictError: cannot go from ...").
 func Errorf(kind ErrorKind, format string, args ...any) *Error {
+	for i, a := range args {
+		if e, ok := a.(*Error); ok && e != nil && e.Message != "" {
+			args[i] = messageOnly{e}
+		}
+	}
 	wrapped := fmt.Errorf(format, args...)
-	return &Error{Kind: kind, Message: wrapped.Error(), Err: errors.Unwrap(wrapped)}
+	cause := errors.Unwrap(wrapped)
+	if m, ok := cause.(messageOnly); ok {
+		cause = m.e
+	}
+	return &Error{Kind: kind, Message: wrapped.Error(), Err: cause}
 }
+
+// messageOnly formats a *Error without its kind; Errorf unwraps it again.
+type messageOnly struct{ e *Error }
+
+func (m messageOnly) Error() string { return m.e.Message }
+func (m messageOnly) Unwrap() error { return m.e }
 
 // WrapError wraps err with a kind and a message prefix.
 func WrapError(kind ErrorKind, err error, message string) *Error {

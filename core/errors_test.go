@@ -134,6 +134,21 @@ func TestSentinelsAndWrapping(t *testing.T) {
 	}
 }
 
+func TestErrorfWrappingATypedError(t *testing.T) {
+	inner := Errorf(KindConflict, "job cannot go from completed to cancelled")
+	err := Errorf(KindConflict, "job %d: %w", 2, inner)
+	if err.Message != "job 2: job cannot go from completed to cancelled" {
+		t.Fatalf("Message = %q", err.Message)
+	}
+	if err.Err != inner || !errors.Is(err, ErrConflict) {
+		t.Fatalf("the cause is lost: %#v", err.Err)
+	}
+	// %v of a typed error is formatted the same way.
+	if got := Errorf(KindInternal, "saving: %v", NewError(KindData, "bad row")).Message; got != "saving: bad row" {
+		t.Fatalf("Message = %q", got)
+	}
+}
+
 func TestParseErrorKind(t *testing.T) {
 	if k, ok := ParseErrorKind("timeouterror"); !ok || k != KindTimeout {
 		t.Fatalf("ParseErrorKind = %q, %v", k, ok)
