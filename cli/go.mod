@@ -20,6 +20,7 @@ require (
 	github.com/ratchet-go/ratchet/config v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/core v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/lib v0.0.0-00010101000000-000000000000
+	github.com/ratchet-go/ratchet/plugin v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/runtime v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/storage v0.0.0-00010101000000-000000000000
 	github.com/spf13/cobra v1.10.2
@@ -37,6 +38,9 @@ require (
 	github.com/go-viper/mapstructure/v2 v2.4.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/google/pprof v0.0.0-20230207041349-798e818bf904 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/graph-gophers/graphql-go v1.11.0 // indirect
+	github.com/graph-gophers/graphql-transport-ws v0.1.0 // indirect
 	github.com/hashicorp/go-hclog v1.6.3 // indirect
 	github.com/hashicorp/go-plugin v1.8.0 // indirect
 	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect

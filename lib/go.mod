@@ -19,12 +19,14 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/graph-gophers/graphql-go v1.11.0
 	github.com/graph-gophers/graphql-transport-ws v0.1.0
+	github.com/jackc/pgx/v5 v5.12.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/ratchet-go/ratchet/api v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/caching v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/config v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/core v0.0.0-00010101000000-000000000000
+	github.com/ratchet-go/ratchet/plugin v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/resilience v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/runtime v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/storage v0.0.0-00010101000000-000000000000
@@ -50,7 +52,6 @@ require (
 	github.com/hashicorp/yamux v0.1.2 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ratchet-go/ratchet/config"
 	"github.com/ratchet-go/ratchet/core"
+	"github.com/ratchet-go/ratchet/lib/clusterbus"
 	"github.com/ratchet-go/ratchet/lib/delivery"
 	"github.com/ratchet-go/ratchet/lib/dispatcher"
 	"github.com/ratchet-go/ratchet/lib/events"
@@ -81,11 +82,13 @@ type App struct {
 
 	store      *sqlstore.Store
 	bus        *events.Bus
+	relay      *clusterbus.Relay // nil on SQLite (a single node)
 	pool       *pool.Pool
 	contents   *dispatcher.Contents
 	dispatcher *dispatcher.Dispatcher
 	scheduler  *scheduler.Scheduler
 	registry   *registry.Registry
+	plugins    *plugins // nil unless plugins.enabled
 	deliverer  *delivery.Deliverer
 	service    *service.Service
 	// metrics are fed by the components here and served by NewHTTPServer.
@@ -125,8 +128,23 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
-	if a.bus, err = events.New(events.Config{Node: node, Logger: log}); err != nil {
+	// On PostgreSQL the relay carries events between nodes: it forwards
+	// the bus's events and delivers the other nodes' to it.
+	postgres := a.store.Dialect() == sqlstore.DialectPostgres
+	bc := events.Config{Node: node, Logger: log}
+	if postgres {
+		bc.Forwarder = events.ForwarderFunc(func(ctx context.Context, ev core.Event) { a.relay.Forward(ctx, ev) })
+	}
+	if a.bus, err = events.New(bc); err != nil {
 		return nil, err
+	}
+	if postgres {
+		a.relay, err = clusterbus.New(db.URL, a.bus, clusterbus.Config{Node: node, Logger: log,
+			LoadJob: a.store.Jobs().Get, LoadExecution: a.store.Executions().Get,
+			OnReconnect: func() { a.dispatcher.Wake() }})
+		if err != nil {
+			return nil, fmt.Errorf("cluster events: %w", err)
+		}
 	}
 
 	pc := runtimecfg.Pool(cfg, log)
@@ -170,6 +188,13 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			InsecureSkipVerify: !cfg.HTTP.VerifySSL, MaxRedirects: cfg.HTTP.MaxRedirects,
 		},
 	}
+	if a.plugins, err = newPlugins(cfg.Plugins, a.node, a.store, a.bus, log); err != nil {
+		return nil, err
+	}
+	var pluginRunner dispatcher.Plugins // nil interface when plugins are off
+	if a.plugins != nil {
+		pluginRunner = a.plugins.m
+	}
 	do := opts.Dispatcher
 	a.dispatcher, err = dispatcher.New(a.store, a.pool, dispatcher.Config{
 		Node:          node,
@@ -186,6 +211,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		Deliverer:     a.deliverer,
 		ShouldDeliver: func(j *core.Job) bool { return globals || len(j.OutputDestinations) > 0 },
 		Contents:      a.contents,
+		Plugins:       pluginRunner,
 		Logger:        log,
 	})
 	if err != nil {
@@ -248,12 +274,18 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			return a.store.Close()
 		},
 	})
+	if a.relay != nil {
+		a.group.Add("cluster events", a.relay)
+	}
 	a.group.Add("worker pool", a.pool)
 	a.heartbeat = newHeartbeat(a.store, a.bus, a.pool.Workers, sqlstore.Node{
 		Name: node, Hostname: hostname(), Version: opts.Build.Version,
 	}, opts.HeartbeatInterval, log)
 	a.group.Add("heartbeat", a.heartbeat)
 	a.group.Add("registry", detached(reg))
+	if a.plugins != nil {
+		a.group.Add("plugins", a.plugins)
+	}
 	a.group.Add("dispatcher", a.dispatcher)
 	a.group.Add("scheduler", detached(a.scheduler))
 	return a, nil
@@ -429,7 +461,15 @@ func (a *App) Kill() {
 	a.dispatcher.Abandon()
 	a.heartbeat.abandon()
 	a.pool.Kill()
+	if a.plugins != nil {
+		a.plugins.kill()
+	}
 	_ = a.scheduler.Stop(context.Background())
+	if a.relay != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // no flush
+		_ = a.relay.Stop(ctx)
+	}
 	a.bus.Close()
 	_ = a.store.Close()
 }
@@ -442,6 +482,9 @@ func (a *App) Store() *sqlstore.Store { return a.store }
 
 // Bus is the event bus.
 func (a *App) Bus() *events.Bus { return a.bus }
+
+// Relay carries events between nodes; nil on SQLite.
+func (a *App) Relay() *clusterbus.Relay { return a.relay }
 
 // Pool is the worker pool.
 func (a *App) Pool() *pool.Pool { return a.pool }

@@ -85,8 +85,12 @@ func (h *HTTPServer) Start(ctx context.Context) error {
 		return err
 	}
 	feedCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	ch, unsubscribe := h.app.bus.Subscribe(feedCtx, events.OfType(
-		core.EventJobCompleted, core.EventJobFailed, core.EventJobCancelled, core.EventExecutionFinished))
+	// Only this node's events: with PostgreSQL the bus also carries other
+	// nodes' events, which their own /metrics count.
+	node := h.app.node
+	ch, unsubscribe := h.app.bus.Subscribe(feedCtx, events.All(
+		events.OfType(core.EventJobCompleted, core.EventJobFailed, core.EventJobCancelled, core.EventExecutionFinished),
+		func(ev core.Event) bool { return ev.Node == "" || ev.Node == node }))
 	h.mu.Lock()
 	h.stop, h.done = cancel, make(chan struct{})
 	done := h.done

@@ -91,6 +91,9 @@ type Config struct {
 	ShouldDeliver func(*core.Job) bool
 	// Contents loads task code; nil means an uncached loader over the store.
 	Contents *Contents
+	// Plugins runs the tasks whose source is "plugin:<name>"; nil fails
+	// them with ServiceUnavailableError.
+	Plugins Plugins
 	// Logger; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

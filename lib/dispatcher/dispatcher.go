@@ -35,6 +35,8 @@ type Dispatcher struct {
 	contents *Contents
 	workers  int
 
+	pluginSchemas pluginSchemas
+
 	mu     sync.Mutex
 	state  state
 	runs   map[int64]*run // claimed jobs not yet recorded, by job id

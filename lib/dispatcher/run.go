@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ratchet-go/ratchet/core"
+	"github.com/ratchet-go/ratchet/plugin/host"
+	"github.com/ratchet-go/ratchet/plugin/sdk"
 	"github.com/ratchet-go/ratchet/runtime/worker"
 	"github.com/ratchet-go/ratchet/storage/sqlstore"
 )
@@ -255,6 +257,9 @@ func (d *Dispatcher) claim(ctx context.Context, n int) (int, error) {
 	}
 	for _, r := range runs {
 		if r.loadErr == nil {
+			if _, ok := pluginOf(r.task); ok {
+				continue // a plugin runs it: no code to load
+			}
 			r.content, r.loadErr = d.contents.Load(ctx, r.task)
 		}
 	}
@@ -309,6 +314,35 @@ func (d *Dispatcher) execute(r *run) {
 		limits.Timeout = time.Duration(r.job.TimeoutSeconds) * time.Second
 	}
 	jobID := r.job.ID
+	if name, ok := pluginOf(r.task); ok {
+		r.res = d.runPlugin(r.ctx, pluginCall{
+			plugin: name, task: r.task, input: r.job.Input, timeout: limits.Timeout,
+			ec: sdk.ExecContext{
+				ExecutionID: r.exec.ID, ExecutionUUID: r.exec.UUID, JobID: jobID,
+				TaskID: r.job.TaskID, TaskName: r.job.TaskName, Attempt: r.job.Attempts,
+			},
+		})
+		r.workerID = host.SourcePrefix + name
+	} else {
+		d.executeOnPool(r, limits, jobID)
+	}
+	r.endedAt = d.cfg.Now()
+	d.running.Add(-1)
+	took := int64(r.endedAt.Sub(r.startedAt))
+	for {
+		old := d.avgNanos.Load()
+		next := took
+		if old != 0 {
+			next = old - old/8 + took/8
+		}
+		if d.avgNanos.CompareAndSwap(old, next) {
+			break
+		}
+	}
+}
+
+// executeOnPool runs r's JS task on a worker of the pool.
+func (d *Dispatcher) executeOnPool(r *run, limits worker.Limits, jobID int64) {
 	req := worker.Request{
 		Task:  r.content,
 		Input: r.job.Input,
@@ -323,20 +357,7 @@ func (d *Dispatcher) execute(r *run) {
 		Limits: limits,
 	}
 	r.res, r.execErr = d.pool.Execute(r.ctx, req)
-	r.endedAt = d.cfg.Now()
-	d.running.Add(-1)
 	r.workerID = d.workerOf(r.res)
-	took := int64(r.endedAt.Sub(r.startedAt))
-	for {
-		old := d.avgNanos.Load()
-		next := took
-		if old != 0 {
-			next = old - old/8 + took/8
-		}
-		if d.avgNanos.CompareAndSwap(old, next) {
-			break
-		}
-	}
 }
 
 // maintain extends the leases of claimed jobs and reclaims expired ones,

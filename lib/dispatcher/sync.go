@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ratchet-go/ratchet/core"
+	"github.com/ratchet-go/ratchet/plugin/host"
+	"github.com/ratchet-go/ratchet/plugin/sdk"
 	"github.com/ratchet-go/ratchet/runtime/worker"
 )
 
@@ -41,9 +43,13 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (ExecuteRe
 	d.mu.Unlock()
 	defer d.syncRuns.Done()
 
-	content, err := d.contents.Load(ctx, req.Task)
-	if err != nil {
-		return ExecuteResult{}, err
+	plugin, isPlugin := pluginOf(req.Task)
+	var content worker.Task
+	if !isPlugin {
+		var err error
+		if content, err = d.contents.Load(ctx, req.Task); err != nil {
+			return ExecuteResult{}, err
+		}
 	}
 	started := d.cfg.Now().UTC()
 	exec, err := d.store.Executions().Create(ctx, core.Execution{
@@ -54,23 +60,38 @@ func (d *Dispatcher) Execute(ctx context.Context, req ExecuteRequest) (ExecuteRe
 	if err != nil {
 		return ExecuteResult{}, err
 	}
-	limits := d.cfg.Limits
-	limits.Timeout = req.Timeout
-	res, execErr := d.pool.Execute(ctx, worker.Request{
-		Task:  content,
-		Input: req.Input,
-		Context: worker.ExecContext{
-			ExecutionID: execIDString(exec.ID),
-			TaskID:      req.Task.ID,
-			TaskName:    req.Task.Name,
-			TaskVersion: req.Task.Version,
-			Attempt:     1,
-		},
-		Limits: limits,
-	})
+	var (
+		res     worker.Result
+		execErr error
+	)
+	if isPlugin {
+		res = d.runPlugin(ctx, pluginCall{
+			plugin: plugin, task: req.Task, input: req.Input, timeout: req.Timeout,
+			ec: sdk.ExecContext{
+				ExecutionID: exec.ID, ExecutionUUID: exec.UUID,
+				TaskID: req.Task.ID, TaskName: req.Task.Name, Attempt: 1,
+			},
+		})
+		exec.WorkerID = host.SourcePrefix + plugin
+	} else {
+		limits := d.cfg.Limits
+		limits.Timeout = req.Timeout
+		res, execErr = d.pool.Execute(ctx, worker.Request{
+			Task:  content,
+			Input: req.Input,
+			Context: worker.ExecContext{
+				ExecutionID: execIDString(exec.ID),
+				TaskID:      req.Task.ID,
+				TaskName:    req.Task.Name,
+				TaskVersion: req.Task.Version,
+				Attempt:     1,
+			},
+			Limits: limits,
+		})
+		exec.WorkerID = d.workerOf(res)
+	}
 	end := d.cfg.Now().UTC()
 	ms := end.Sub(started).Milliseconds()
-	exec.WorkerID = d.workerOf(res)
 	exec.CompletedAt, exec.DurationMS = &end, &ms
 	exec.Logs, exec.HTTPRequests = res.Logs, res.HTTPRequests
 	fail := res.Err

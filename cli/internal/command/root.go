@@ -37,6 +37,7 @@ GraphQL API and this CLI.`,
 	root.AddCommand(newConfigCmd(app))
 	root.AddCommand(newServeCmd(app))
 	root.AddCommand(newDBCmd(app))
+	root.AddCommand(newPluginCmd(app))
 	root.AddCommand(newRunOnceCmd(app))
 	root.AddCommand(newTestCmd(app))
 	root.AddCommand(newValidateCmd(app))
@@ -48,6 +49,8 @@ GraphQL API and this CLI.`,
 	root.AddCommand(newRemoteJobCmd(app))
 	root.AddCommand(newRemoteExecutionCmd(app))
 	root.AddCommand(newRemoteScheduleCmd(app))
+	root.AddCommand(newLogsCmd(app))
+	root.AddCommand(newBenchCmd(app))
 
 	// cobra's "completion" command (bash, zsh, fish, powershell), added now
 	// rather than at Execute so that enforceUsageErrors covers it.
