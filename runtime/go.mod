@@ -5,6 +5,7 @@ go 1.26.0
 replace (
 	github.com/ratchet-go/ratchet/caching => ../caching
 	github.com/ratchet-go/ratchet/core => ../core
+	github.com/ratchet-go/ratchet/plugin => ../plugin
 	github.com/ratchet-go/ratchet/resilience => ../resilience
 )
 
@@ -15,6 +16,7 @@ require (
 	github.com/hashicorp/go-plugin v1.8.0
 	github.com/ratchet-go/ratchet/caching v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/core v0.0.0-00010101000000-000000000000
+	github.com/ratchet-go/ratchet/plugin v0.0.0-00010101000000-000000000000
 	github.com/ratchet-go/ratchet/resilience v0.0.0-00010101000000-000000000000
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	go.uber.org/goleak v1.3.0
@@ -38,3 +40,4 @@ require (
 	golang.org/x/net v0.60.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 )
+

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/ratchet-go/ratchet/core"
+	"github.com/ratchet-go/ratchet/plugin/pluginlog"
 	"github.com/ratchet-go/ratchet/plugin/sdk"
 )
 
@@ -233,7 +234,7 @@ func (in *instance) start(ctx context.Context) (*process, error) {
 		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     cfg.StartTimeout,
-		Logger:           newHCLogAdapter(in.log),
+		Logger:           pluginlog.HCLog(in.log),
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes),
 			grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes),

@@ -586,7 +586,9 @@ func TestRestartBackoffAndLimit(t *testing.T) {
 	cfg.MaxRestartAttempts = 2
 	cfg.RestartWindow = time.Minute
 	cfg.RestartDelay = 20 * time.Millisecond
-	cfg.AcquireTimeout = 300 * time.Millisecond
+	// Long enough for a replacement to start on a loaded CI machine; the last
+	// Execute below waits this long before it gives up.
+	cfg.AcquireTimeout = 2 * time.Second
 	p := startPool(t, cfg)
 	for range 2 {
 		wantKind(t, mustExecute(t, p, request("crash", `null`)), core.KindWorkerCrash)

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/ratchet-go/ratchet/plugin/pluginlog"
 	"github.com/ratchet-go/ratchet/runtime/worker"
 )
 
@@ -84,7 +85,7 @@ func (pl *Pool) spawn(s *slot) (*process, error) {
 		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     pl.cfg.StartTimeout,
-		Logger:           newHCLogAdapter(pl.log.With("worker_id", s.id)),
+		Logger:           pluginlog.HCLog(pl.log.With("worker_id", s.id)),
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(worker.MaxMessageBytes),
 			grpc.MaxCallSendMsgSize(worker.MaxMessageBytes),

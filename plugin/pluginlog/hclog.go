@@ -1,4 +1,7 @@
-package pool
+// Package pluginlog joins go-plugin's logging to log/slog: HCLog gives
+// go-plugin an hclog.Logger that writes to a *slog.Logger. Both the worker
+// pool (runtime) and the plugin host use it.
+package pluginlog
 
 import (
 	"context"
@@ -9,8 +12,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// hclogAdapter lets go-plugin log through the pool's slog.Logger: its own
-// messages and, above all, the worker processes' stderr lines, which it
+// hclogAdapter lets go-plugin log through a slog.Logger: its own
+// messages and, above all, the child processes' stderr lines, which it
 // parses from JSON and logs here with their level and attributes.
 type hclogAdapter struct {
 	l    *slog.Logger
@@ -20,7 +23,11 @@ type hclogAdapter struct {
 
 var _ hclog.Logger = (*hclogAdapter)(nil)
 
-func newHCLogAdapter(l *slog.Logger) hclog.Logger { return &hclogAdapter{l: l} }
+// HCLog returns an hclog.Logger for go-plugin's ClientConfig.Logger that
+// logs to l. go-plugin's own messages ("plugin process exited", ...) are
+// demoted to debug: the caller logs what they mean. The child process's
+// stderr lines keep their level and attributes.
+func HCLog(l *slog.Logger) hclog.Logger { return &hclogAdapter{l: l} }
 
 // slogLevel maps hclog's levels; Trace is one step below Debug.
 func slogLevel(l hclog.Level) slog.Level {
@@ -43,8 +50,8 @@ func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	}
 	lvl := slogLevel(level)
 	if a.name == "" {
-		// go-plugin's own messages ("plugin process exited", ...): the pool
-		// logs what they mean, so they are only for debugging. The workers'
+		// go-plugin's own messages ("plugin process exited", ...): the caller
+		// logs what they mean, so they are only for debugging. The children's
 		// lines come through a named logger and keep their level.
 		lvl = min(lvl, slog.LevelDebug)
 	}
@@ -56,7 +63,7 @@ func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 		args = append(append([]any{}, a.args...), args...)
 	}
 	if a.name != "" {
-		args = append(args, slog.String("plugin", a.name))
+		args = append(args, slog.String("logger", a.name))
 	}
 	a.l.Log(ctx, lvl, msg, args...)
 }
