@@ -160,7 +160,7 @@ var routes = []Route{
 		}},
 	{Method: http.MethodDelete, Path: v1("/tasks/{id}"), OperationID: "deleteTask", Tag: tagTasks, Summary: "Delete a task",
 		Status: http.StatusNoContent, spec: routeSpec{
-			description: "Deletes the task with its versions and schedules; 409 while it has unfinished jobs.",
+			description: "Deletes the task with its versions, schedules and finished jobs (with their executions and deliveries); 409 Conflict while it has queued, processing or retrying jobs (details.unfinished_jobs says how many): cancel them or let them finish first.",
 			idParam:     "task", errors: []int{404, 409},
 		}},
 	{Method: http.MethodPost, Path: v1("/tasks/{id}/execute"), OperationID: "executeTask", Tag: tagTasks, Summary: "Execute a task",

@@ -32,6 +32,14 @@ type ServerConfig struct {
 	RateLimit   RateLimitConfig `yaml:"rate_limit" json:"rate_limit" mapstructure:"rate_limit"`
 	CORS        CORSConfig      `yaml:"cors" json:"cors" mapstructure:"cors"`
 	Auth        AuthConfig      `yaml:"auth" json:"auth" mapstructure:"auth"`
+	GraphQL     GraphQLConfig   `yaml:"graphql" json:"graphql" mapstructure:"graphql"`
+}
+
+// GraphQLConfig configures the GraphQL API at /graphql.
+type GraphQLConfig struct {
+	// Introspection answers __schema and __type queries (the playground needs it for its
+	// documentation and completion). Turn it off to hide the schema from clients.
+	Introspection bool `yaml:"introspection" json:"introspection" mapstructure:"introspection"`
 }
 
 // DatabaseConfig selects the database. URL schemes: sqlite://PATH, sqlite::memory:,
@@ -325,7 +333,8 @@ func Default() *Config {
 				AllowCredentials: false,
 				MaxAge:           24 * time.Hour,
 			},
-			Auth: AuthConfig{APIKeys: []APIKey{}},
+			Auth:    AuthConfig{APIKeys: []APIKey{}},
+			GraphQL: GraphQLConfig{Introspection: true},
 		},
 		Execution: ExecutionConfig{
 			MaxExecutionDuration: 300 * time.Second,

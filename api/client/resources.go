@@ -88,6 +88,11 @@ func (c *Client) GetJob(ctx context.Context, id int64) (*apitypes.Job, error) {
 	return get[apitypes.Job](ctx, c, idPath(v1+"/jobs", id, ""))
 }
 
+// GetJobByRef gets a job by id or uuid, as the server accepts either.
+func (c *Client) GetJobByRef(ctx context.Context, ref string) (*apitypes.Job, error) {
+	return get[apitypes.Job](ctx, c, refPath(v1+"/jobs", ref, ""))
+}
+
 // CreateJob queues a job. With an idempotency key already used, the first
 // job is returned.
 func (c *Client) CreateJob(ctx context.Context, req apitypes.CreateJobRequest) (*apitypes.Job, error) {
@@ -126,6 +131,11 @@ func (c *Client) GetExecution(ctx context.Context, id int64) (*apitypes.Executio
 	return get[apitypes.Execution](ctx, c, idPath(v1+"/executions", id, ""))
 }
 
+// GetExecutionByRef gets a execution by id or uuid, as the server accepts either.
+func (c *Client) GetExecutionByRef(ctx context.Context, ref string) (*apitypes.Execution, error) {
+	return get[apitypes.Execution](ctx, c, refPath(v1+"/executions", ref, ""))
+}
+
 // ExecutionLogs gets an execution's console lines and HTTP requests.
 func (c *Client) ExecutionLogs(ctx context.Context, id int64) (*apitypes.ExecutionLogs, error) {
 	return get[apitypes.ExecutionLogs](ctx, c, idPath(v1+"/executions", id, "/logs"))
@@ -140,6 +150,11 @@ func (c *Client) ListSchedules(ctx context.Context, opts ListOptions) ([]apitype
 // GetSchedule gets a schedule.
 func (c *Client) GetSchedule(ctx context.Context, id int64) (*apitypes.Schedule, error) {
 	return get[apitypes.Schedule](ctx, c, idPath(v1+"/schedules", id, ""))
+}
+
+// GetScheduleByRef gets a schedule by id or uuid, as the server accepts either.
+func (c *Client) GetScheduleByRef(ctx context.Context, ref string) (*apitypes.Schedule, error) {
+	return get[apitypes.Schedule](ctx, c, refPath(v1+"/schedules", ref, ""))
 }
 
 // CreateSchedule creates a schedule.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ratchet-go/ratchet/core"
 )
@@ -35,6 +36,11 @@ var suffixes = []struct {
 // MaxOffset bounds _start, _end, offset and limit.
 const MaxOffset = math.MaxInt32
 
+// MaxPatternLength bounds, in characters, a q search and a field_like
+// pattern: far below SQLite's LIKE pattern limit (50,000 bytes, with room
+// for escaping and 4-byte characters) and longer than any useful search.
+const MaxPatternLength = 1000
+
 // Parse reads a list request's query into a normalized core.ListQuery for
 // res (SPEC §4.1):
 //
@@ -47,6 +53,7 @@ const MaxOffset = math.MaxInt32
 //     field_ne, field_like (text fields), field_gte and field_lte compare;
 //     field= or field=null matches null on nullable fields;
 //   - q is a free-text search;
+//   - q and field_like values are at most MaxPatternLength characters;
 //   - any other parameter starting with "_" (such as a cache-busting "_")
 //     is reserved and ignored.
 //
@@ -131,6 +138,9 @@ func Parse(values url.Values, res *Resource) (core.ListQuery, error) {
 	if s, ok, err := scalar(ParamQ); err != nil {
 		return q, err
 	} else if ok {
+		if err := checkPattern(ParamQ, s); err != nil {
+			return q, err
+		}
 		q.Q = s
 	}
 
@@ -241,7 +251,7 @@ func parseFilter(res *Resource, key string, vals []string) ([]core.Filter, error
 			return nil
 		}
 		if op == core.OpLike {
-			return nil
+			return checkPattern(key, v)
 		}
 		if why := checkValue(fd, v); why != "" {
 			return badParam(key, "invalid value %q for %s: %s", v, key, why)
@@ -264,6 +274,15 @@ func parseFilter(res *Resource, key string, vals []string) ([]core.Filter, error
 		out = append(out, core.Filter{Field: name, Op: op, Values: []string{v}})
 	}
 	return out, nil
+}
+
+// checkPattern refuses a search pattern longer than MaxPatternLength.
+func checkPattern(key, v string) error {
+	if n := utf8.RuneCountInString(v); n > MaxPatternLength {
+		return core.Errorf(core.KindInvalidArgument, "%s is too long (%d characters): at most %d", key, n, MaxPatternLength).
+			WithDetail("parameter", key).WithDetail("max_length", MaxPatternLength)
+	}
+	return nil
 }
 
 func badParam(key, format string, args ...any) error {

@@ -31,6 +31,9 @@ func TestParse(t *testing.T) {
 		{"empty", Jobs, "", core.ListQuery{Limit: core.DefaultPageSize}},
 		{"refine page", Jobs, "_start=10&_end=20", core.ListQuery{Offset: 10, Limit: 10}},
 		{"end only", Jobs, "_end=5", core.ListQuery{Limit: 5}},
+		{"longest pattern", Jobs, "task_name_like=" + strings.Repeat("é", MaxPatternLength), core.ListQuery{
+			Limit: core.DefaultPageSize, Filters: []core.Filter{{Field: "task_name", Op: core.OpLike, Values: []string{strings.Repeat("é", MaxPatternLength)}}},
+		}},
 		{"start only", Jobs, "_start=50", core.ListQuery{Offset: 50, Limit: core.DefaultPageSize}},
 		{"limit offset", Jobs, "limit=7&offset=3", core.ListQuery{Offset: 3, Limit: 7}},
 		{"sort", Jobs, "_sort=created_at&_order=desc", core.ListQuery{
@@ -124,6 +127,9 @@ func TestParseErrors(t *testing.T) {
 		{"gte on bool", "", "", ""},
 		{"bad priority", "priority=9", "priority", "0 to 3"},
 		{"null on non-nullable", "task_id=null", "task_id", "integer"},
+		{"q too long", "q=" + strings.Repeat("%25", 60000), "q", "at most 1000"},
+		{"like too long", "task_name_like=" + strings.Repeat("a", MaxPatternLength+1), "task_name_like", "at most 1000"},
+		{"like too long in characters", "task_name_like=" + strings.Repeat("é", MaxPatternLength+1), "task_name_like", "1001 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

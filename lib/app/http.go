@@ -67,7 +67,10 @@ func (a *App) NewHTTPServer() (*HTTPServer, error) {
 	if err := rest.Register(srv.API(), a.service, rest.Options{}); err != nil {
 		return nil, fmt.Errorf("mounting the REST API: %w", err)
 	}
-	if err := graphql.Register(srv.Echo(), a.service, a.bus, graphql.Options{Logger: a.log}); err != nil {
+	if err := graphql.Register(srv.Echo(), a.service, a.bus, graphql.Options{
+		Logger:               a.log,
+		DisableIntrospection: !a.cfg.Server.GraphQL.Introspection,
+	}); err != nil {
 		return nil, fmt.Errorf("mounting the GraphQL API: %w", err)
 	}
 	if undocumented, missing := srv.CheckRoutes(); len(undocumented)+len(missing) > 0 {
@@ -193,8 +196,22 @@ func workersHealth(ws []core.Worker) apitypes.HealthCheck {
 	return hc
 }
 
-// keyStore looks API keys up in the database for the auth middleware.
+// keyStore looks API keys up in the database for the auth middleware,
+// and records their last use.
 type keyStore struct{ store *sqlstore.Store }
+
+var (
+	_ middleware.KeyStore   = keyStore{}
+	_ middleware.KeyToucher = keyStore{}
+)
+
+// TouchKey records that the stored key id was used at at.
+func (k keyStore) TouchKey(ctx context.Context, id int64, at time.Time) error {
+	if err := k.store.APIKeys().Touch(ctx, id, at); err != nil {
+		return fmt.Errorf("recording the last use of API key %d: %w", id, err)
+	}
+	return nil
+}
 
 func (k keyStore) LookupKey(ctx context.Context, hash string) (middleware.Key, error) {
 	key, err := k.store.APIKeys().GetByHash(ctx, hash)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -92,6 +93,22 @@ func TestHTTPServerWiring(t *testing.T) {
 		})
 	}
 
+	// The stored key's use was recorded (in the background).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		keys, err := a.store.APIKeys().List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) == 1 && keys[0].LastUsedAt != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last use of the stored key was not recorded: %+v", keys)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
 	// Delivery attempts are counted as they are stored.
 	a.metrics.DeliveryAttempted(core.DestinationWebhook, true)
 	if _, body := get("/metrics", ""); !strings.Contains(body, `ratchet_deliveries_total{destination_type="webhook",outcome="success"} 1`) {
@@ -115,5 +132,49 @@ func TestWorkersHealth(t *testing.T) {
 		if got := workersHealth(tt.workers).Status; got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestHTTPServerGraphQLIntrospection checks that server.graphql.introspection
+// switches GraphQL introspection on and off.
+func TestHTTPServerGraphQLIntrospection(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("introspection=%v", on), func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Server.Database.URL = "sqlite://" + filepath.Join(t.TempDir(), "r.db")
+			cfg.Server.Port = 0
+			cfg.Server.RateLimit.Enabled = false
+			cfg.Server.GraphQL.Introspection = on
+			a, err := New(cfg, Options{Node: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = a.store.Close() })
+			if _, err := a.store.Migrate(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			h, err := a.NewHTTPServer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = h.Stop(stopCtx)
+			})
+			resp, err := http.Get(h.URL() + "/graphql?query=%7B__schema%7BqueryType%7Bname%7D%7D%7D")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			answered := strings.Contains(string(body), `"queryType":{"name":"Query"}`)
+			if answered != on {
+				t.Fatalf("introspection %v: got %s", on, body)
+			}
+		})
 	}
 }

@@ -245,6 +245,8 @@ func (d *Dispatcher) claim(ctx context.Context, n int) (int, error) {
 			return err
 		}
 		for i, j := range jobs {
+			execID := execs[i].ID // CreateMany made it the job's latest
+			j.ExecutionID = &execID
 			runs = append(runs, newRun(j, execs[i], entries[i].task, entries[i].err))
 		}
 		return nil

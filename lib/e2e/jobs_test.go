@@ -192,6 +192,15 @@ func TestCancelQueuedAndRunning(t *testing.T) {
 		return len(x) == 1 && x[0].Status == core.ExecutionRunning
 	})
 	time.Sleep(100 * time.Millisecond) // let the worker start it
+	// A processing job shows its attempt's execution (SPEC §4.1).
+	processing, err := e.svc.Jobs().Get(ctx, itoa(running.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runningExec := e.executions(running.ID)[0].ID
+	if processing.ExecutionID == nil || *processing.ExecutionID != runningExec {
+		t.Errorf("processing job: execution_id = %v, want %d", processing.ExecutionID, runningExec)
+	}
 	began := time.Now()
 	if _, err := e.svc.Jobs().Cancel(ctx, running.ID); err != nil {
 		t.Fatalf("cancel running: %v", err)
@@ -206,6 +215,9 @@ func TestCancelQueuedAndRunning(t *testing.T) {
 	j := e.waitJob(running.ID, time.Second, core.JobCancelled)
 	if j.ErrorType != string(core.KindCancelled) {
 		t.Errorf("cancelled job error type = %q", j.ErrorType)
+	}
+	if j.ExecutionID == nil || *j.ExecutionID != runningExec {
+		t.Errorf("cancelled running job: execution_id = %v, want %d", j.ExecutionID, runningExec)
 	}
 	// The workers still work.
 	after := e.enqueue(service.CreateJob{TaskRef: "slow", Input: json.RawMessage(`{"ms":1}`)})

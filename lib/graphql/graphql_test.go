@@ -1,6 +1,7 @@
 package graphql_test
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
@@ -257,6 +258,15 @@ func TestAPI(t *testing.T) {
 		r = e.post(`{ tasks { nope } }`, nil)
 		if r.Status != http.StatusOK || r.only(t).Extensions["code"] != "INVALID_ARGUMENT" {
 			t.Fatalf("unknown field: %d %s", r.Status, r.Body)
+		}
+		// A variable that cannot be coerced is a request error: no data
+		// key at all (GraphQL spec, "Response"), and the message names it.
+		r = e.post(`query($n: Int!) { tasks(limit: $n) { total } }`, map[string]any{"n": "abc"})
+		if r.Data != nil || bytes.Contains(r.Body, []byte(`"data"`)) {
+			t.Fatalf("coercion error has a data key: %s", r.Body)
+		}
+		if qe := r.only(t); qe.Extensions["code"] != "INVALID_ARGUMENT" || !strings.Contains(qe.Message, "$n") {
+			t.Fatalf("coercion error: %s", r.Body)
 		}
 	})
 

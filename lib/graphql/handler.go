@@ -121,6 +121,7 @@ func New(svc *service.Service, sub core.Subscriber, opts Options) (*Handler, err
 		gql.MaxQueryLength(opts.MaxQueryLength),
 		gql.PanicHandler(panicHandler{}),
 		gql.Logger(panicLogger{h.log}),
+		gql.Tracer(varTracer{}),
 	}
 	if opts.DisableIntrospection {
 		schemaOpts = append(schemaOpts, gql.RestrictIntrospection(func(context.Context) bool { return false }))
@@ -161,7 +162,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(Path, echo.WrapHandler(h))
 	if !h.opts.DisablePlayground {
 		e.GET(PlaygroundPath, echo.WrapHandler(http.HandlerFunc(servePlaygroundPage)))
-		e.GET(PlaygroundPath+"/*", echo.WrapHandler(http.StripPrefix(PlaygroundPath+"/", playgroundAssets())))
+		e.GET(PlaygroundPath+"/*", servePlaygroundAsset)
 	}
 }
 
@@ -219,8 +220,9 @@ func (h *Handler) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusBadRequest, core.Errorf(core.KindInvalidArgument, "missing query"))
 		return
 	}
-	ctx := h.operationContext(r.Context(), r.Method == http.MethodGet)
+	ctx, vars := withOpVars(h.operationContext(r.Context(), r.Method == http.MethodGet))
 	resp := h.schema.Exec(ctx, req.Query, req.OperationName, req.Variables)
+	resp.Data = fixRequestErrors(resp.Data, resp.Errors, vars.types, req.Variables)
 	presentAll(ctx, h.log, resp.Errors)
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -8,6 +8,10 @@ import (
 	"net/http"
 	"path"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ratchet-go/ratchet/core"
 )
 
 // The playground is GraphiQL 3.9.0 on React 18.3.1 (UMD builds from npm,
@@ -38,25 +42,24 @@ func servePlaygroundPage(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(page)
 }
 
-// playgroundAssets serves the playground's scripts and style sheets by
-// name (under http.StripPrefix), nothing else.
-func playgroundAssets() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := path.Clean(r.URL.Path)
-		ext := path.Ext(name)
-		if ext != ".js" && ext != ".css" || !fs.ValidPath(name) {
-			http.NotFound(w, r)
-			return
-		}
-		b, err := playgroundFS.ReadFile("playground/" + name)
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", mime.TypeByExtension(ext))
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "public, max-age=86400")
-		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
-	})
+// servePlaygroundAsset serves GET /playground/* : the playground's scripts
+// and style sheets by name, nothing else. Anything else is a NotFoundError,
+// answered with the error envelope by the server's error handler.
+func servePlaygroundAsset(c echo.Context) error {
+	name := path.Clean(c.Param("*"))
+	ext := path.Ext(name)
+	var b []byte
+	err := fs.ErrNotExist
+	if (ext == ".js" || ext == ".css") && fs.ValidPath(name) {
+		b, err = playgroundFS.ReadFile("playground/" + name)
+	}
+	if err != nil {
+		return core.Errorf(core.KindNotFound, "the playground has no file %q", c.Param("*"))
+	}
+	h := c.Response().Header()
+	h.Set("Content-Type", mime.TypeByExtension(ext))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "public, max-age=86400")
+	http.ServeContent(c.Response(), c.Request(), name, time.Time{}, bytes.NewReader(b))
+	return nil
 }

@@ -52,9 +52,15 @@ func testPlayground(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(r.Body)
 		r.Body.Close()
 		if r.StatusCode != http.StatusNotFound {
 			t.Fatalf("GET %s: %d, want 404", p, r.StatusCode)
+		}
+		// The error envelope of SPEC §4.1, as everywhere else.
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") ||
+			!strings.Contains(string(body), `"type":"NotFoundError"`) || !strings.Contains(string(body), `"statusCode":404`) {
+			t.Fatalf("GET %s: %s %s, want the JSON error envelope", p, r.Header.Get("Content-Type"), body)
 		}
 	}
 }

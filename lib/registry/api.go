@@ -104,7 +104,8 @@ func (r *Registry) UpdateFromFiles(ctx context.Context, ref string, files map[st
 }
 
 // Delete deletes the task ref names (its id, uuid or name) with its
-// versions, schedules, jobs and executions. A task whose folder is still in
+// versions, schedules and finished jobs and executions; unfinished jobs
+// make it a ConflictError. A task whose folder is still in
 // a registry source comes back at the next reload of that folder.
 func (r *Registry) Delete(ctx context.Context, ref string) error {
 	cur, err := r.store.Tasks().GetByRef(ctx, ref)

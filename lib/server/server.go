@@ -288,6 +288,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		err = errors.Join(fmt.Errorf("server: graceful shutdown: %w", err), srv.Close())
 	}
 	<-done
+	s.auth.Wait() // recordings of API keys' last use still in flight
 	s.mu.Lock()
 	serveErr := s.serveErr
 	s.mu.Unlock()

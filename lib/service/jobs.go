@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,14 +49,14 @@ func (j *Jobs) List(ctx context.Context, q core.ListQuery) (core.Page[core.Job],
 
 // Get returns a job by numeric id or uuid.
 func (j *Jobs) Get(ctx context.Context, ref string) (core.Job, error) {
-	ref = strings.TrimSpace(ref)
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+	id, isID, key, err := parseRef("job", "id", ref)
+	switch {
+	case err != nil:
+		return core.Job{}, err
+	case isID:
 		return j.s.d.Store.Jobs().Get(ctx, id)
 	}
-	if ref == "" {
-		return core.Job{}, core.Errorf(core.KindInvalidArgument, "job reference is empty: give an id or uuid")
-	}
-	return j.s.d.Store.Jobs().GetByUUID(ctx, ref)
+	return j.s.d.Store.Jobs().GetByUUID(ctx, key)
 }
 
 // prepare validates a request and builds the job. tasks caches task
@@ -67,16 +66,15 @@ func (j *Jobs) prepare(ctx context.Context, req CreateJob, tasks map[string]core
 	t, ok := tasks[ref]
 	if !ok {
 		var err error
-		if t, err = j.s.tasks.resolve(ctx, ref); err != nil {
+		if t, err = j.s.tasks.resolveParam(ctx, "task_id", ref); err != nil {
 			return core.Job{}, err
 		}
 		if tasks != nil {
 			tasks[ref] = t
 		}
 	}
-	if !t.Enabled {
-		return core.Job{}, core.Errorf(core.KindConflict, "task %q is disabled: enable it before queueing jobs", t.Name).
-			WithDetail("task_id", t.ID)
+	if err := taskDisabled(t); err != nil {
+		return core.Job{}, err
 	}
 	input, err := j.s.checkInput(req.Input)
 	if err != nil {

@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"strconv"
-	"strings"
 
 	"github.com/ratchet-go/ratchet/core"
 )
@@ -22,14 +20,14 @@ func (e *Executions) List(ctx context.Context, q core.ListQuery) (core.Page[core
 
 // Get returns an execution by numeric id or uuid.
 func (e *Executions) Get(ctx context.Context, ref string) (core.Execution, error) {
-	ref = strings.TrimSpace(ref)
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+	id, isID, key, err := parseRef("execution", "id", ref)
+	switch {
+	case err != nil:
+		return core.Execution{}, err
+	case isID:
 		return e.s.d.Store.Executions().Get(ctx, id)
 	}
-	if ref == "" {
-		return core.Execution{}, core.Errorf(core.KindInvalidArgument, "execution reference is empty: give an id or uuid")
-	}
-	return e.s.d.Store.Executions().GetByUUID(ctx, ref)
+	return e.s.d.Store.Executions().GetByUUID(ctx, key)
 }
 
 // ExecutionLogs are an execution's console lines and HTTP requests
@@ -70,14 +68,14 @@ func (sc *Schedules) List(ctx context.Context, q core.ListQuery) (core.Page[core
 
 // Get returns a schedule by numeric id or uuid.
 func (sc *Schedules) Get(ctx context.Context, ref string) (core.Schedule, error) {
-	ref = strings.TrimSpace(ref)
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+	id, isID, key, err := parseRef("schedule", "id", ref)
+	switch {
+	case err != nil:
+		return core.Schedule{}, err
+	case isID:
 		return sc.s.d.Store.Schedules().Get(ctx, id)
 	}
-	if ref == "" {
-		return core.Schedule{}, core.Errorf(core.KindInvalidArgument, "schedule reference is empty: give an id or uuid")
-	}
-	return sc.s.d.Store.Schedules().GetByUUID(ctx, ref)
+	return sc.s.d.Store.Schedules().GetByUUID(ctx, key)
 }
 
 // ScheduleInput creates or changes a schedule; on update nil fields stay.
@@ -95,8 +93,11 @@ type ScheduleInput struct {
 
 func (sc *Schedules) apply(ctx context.Context, cur *core.Schedule, in ScheduleInput) error {
 	if in.TaskRef != nil {
-		t, err := sc.s.tasks.resolve(ctx, *in.TaskRef)
+		t, err := sc.s.tasks.resolveParam(ctx, "task_id", *in.TaskRef)
 		if err != nil {
+			return err
+		}
+		if err := taskDisabled(t); err != nil {
 			return err
 		}
 		cur.TaskID = t.ID
@@ -185,7 +186,25 @@ func (sc *Schedules) Enable(ctx context.Context, id int64) (core.Schedule, error
 	if sc.s.d.Scheduler == nil {
 		return core.Schedule{}, unavailable("the scheduler")
 	}
+	if _, err := sc.enabledTask(ctx, id); err != nil {
+		return core.Schedule{}, err
+	}
 	return sc.s.d.Scheduler.Enable(ctx, id)
+}
+
+// enabledTask checks that schedule id's task is enabled: enabling or
+// triggering a schedule of a disabled task is refused as queueing a job
+// for it is (its ticks would be skipped).
+func (sc *Schedules) enabledTask(ctx context.Context, id int64) (core.Schedule, error) {
+	cur, err := sc.s.d.Store.Schedules().Get(ctx, id)
+	if err != nil {
+		return core.Schedule{}, err
+	}
+	t, err := sc.s.d.Store.Tasks().Get(ctx, cur.TaskID)
+	if err != nil {
+		return core.Schedule{}, err
+	}
+	return cur, taskDisabled(t)
 }
 
 // Disable disables a schedule.
@@ -200,6 +219,9 @@ func (sc *Schedules) Disable(ctx context.Context, id int64) (core.Schedule, erro
 func (sc *Schedules) Trigger(ctx context.Context, id int64) (core.Job, error) {
 	if sc.s.d.Scheduler == nil {
 		return core.Job{}, unavailable("the scheduler")
+	}
+	if _, err := sc.enabledTask(ctx, id); err != nil {
+		return core.Job{}, err
 	}
 	if err := sc.s.queue.admit(ctx, 1); err != nil {
 		return core.Job{}, err

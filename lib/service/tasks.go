@@ -53,7 +53,17 @@ func (t *Tasks) Get(ctx context.Context, ref string) (core.Task, error) {
 }
 
 func (t *Tasks) resolve(ctx context.Context, ref string) (core.Task, error) {
-	return t.s.d.Store.Tasks().GetByRef(ctx, ref)
+	return t.resolveParam(ctx, "id", ref)
+}
+
+// resolveParam finds a task by the id, uuid or name a client gave as
+// param.
+func (t *Tasks) resolveParam(ctx context.Context, param, ref string) (core.Task, error) {
+	_, _, key, err := parseRef("task", param, ref)
+	if err != nil {
+		return core.Task{}, err
+	}
+	return t.s.d.Store.Tasks().GetByRef(ctx, key)
 }
 
 // Versions lists a task's content versions, newest first.
@@ -133,7 +143,9 @@ func (t *Tasks) Disable(ctx context.Context, ref string) (core.Task, error) {
 	return t.Update(ctx, ref, TaskPatch{Enabled: &off})
 }
 
-// Delete removes a task with its versions, schedules, jobs and executions.
+// Delete removes a task with its versions, schedules and finished jobs
+// (with their executions and deliveries); while it has unfinished jobs
+// (queued, processing, retrying) it is a ConflictError.
 func (t *Tasks) Delete(ctx context.Context, ref string) error {
 	task, err := t.resolve(ctx, ref)
 	if err != nil {

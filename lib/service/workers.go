@@ -57,9 +57,9 @@ func (w *Workers) List(ctx context.Context, q core.ListQuery) (core.Page[core.Wo
 
 // Get returns one worker of any node by id.
 func (w *Workers) Get(ctx context.Context, id string) (core.Worker, error) {
-	id = strings.TrimSpace(id)
-	if id == "" {
-		return core.Worker{}, core.Errorf(core.KindInvalidArgument, "worker id is empty").WithDetail("id", id)
+	_, _, id, err := parseRef("worker", "id", id)
+	if err != nil {
+		return core.Worker{}, err
 	}
 	if l, ok := w.live()[id]; ok {
 		return l, nil

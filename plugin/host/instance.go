@@ -160,17 +160,23 @@ func (in *instance) supervise(ctx context.Context) {
 		if err == nil {
 			err = in.install(proc, first)
 		}
-		if first {
-			first = false
-			close(in.firstStart)
+		// The first start is over once its outcome is in the status: a
+		// failure is recorded (state and error) before firstStart closes,
+		// so that Manager.Start's caller sees it rather than "starting".
+		firstDone := func() {
+			if first {
+				first = false
+				close(in.firstStart)
+			}
 		}
 		if err != nil {
 			failures++
-			if !in.backoff(ctx, err, failures) {
+			if !in.backoff(ctx, err, failures, firstDone) {
 				return
 			}
 			continue
 		}
+		firstDone()
 
 		exitErr := in.run(ctx, proc)
 		if exitErr == nil { // stopping
@@ -180,19 +186,24 @@ func (in *instance) supervise(ctx context.Context) {
 			failures = 0
 		}
 		failures++
-		if !in.backoff(ctx, exitErr, failures) {
+		if !in.backoff(ctx, exitErr, failures, nil) {
 			return
 		}
 	}
 }
 
 // backoff records a failure and waits before the next start. It returns
-// false when the plugin must stay down (failed, or stopping).
-func (in *instance) backoff(ctx context.Context, cause error, failures int) bool {
+// false when the plugin must stay down (failed, or stopping). recorded,
+// when not nil, runs once the failure is in the status, before the wait.
+func (in *instance) backoff(ctx context.Context, cause error, failures int, recorded func()) bool {
+	if recorded == nil {
+		recorded = func() {}
+	}
 	cfg := in.m.cfg
 	if errors.Is(cause, errPermanent) || (cfg.MaxRestartAttempts > 0 && failures > cfg.MaxRestartAttempts) {
 		in.log.Error("plugin failed; it stays down", slog.Any("error", cause), slog.Int("consecutive_failures", failures))
 		in.setState(StateFailed, func() { in.recordErrorLocked(cause); in.failures = failures; in.rpc, in.pid = nil, 0 })
+		recorded()
 		<-ctx.Done()
 		return false
 	}
@@ -200,6 +211,7 @@ func (in *instance) backoff(ctx context.Context, cause error, failures int) bool
 	in.log.Error("plugin crashed or failed to start; restarting it",
 		slog.Any("error", cause), slog.Int("consecutive_failures", failures), slog.Duration("restart_delay", delay))
 	in.setState(StateRestarting, func() { in.recordErrorLocked(cause); in.failures = failures; in.rpc, in.pid = nil, 0 })
+	recorded()
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {

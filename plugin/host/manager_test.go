@@ -452,3 +452,40 @@ func TestLifecycle(t *testing.T) {
 		t.Error("New accepted a negative EventQueueSize")
 	}
 }
+
+// TestFailedFirstStartIsReportedWhenStartReturns checks that once Start
+// has returned, a plugin whose first start failed shows that failure
+// (state and error), never "starting" without an error.
+func TestFailedFirstStartIsReportedWhenStartReturns(t *testing.T) {
+	t.Parallel()
+	for name, script := range map[string]string{
+		"exits": "#!/bin/sh\necho 'not a plugin' >&2\nexit 3\n",
+		"hangs": "#!/bin/sh\nexec sleep 30\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "bad-plugin"), []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// A slow logger widens the window between the failed start and
+			// its recording, which Start must not return inside.
+			log := slog.New(slowErrors{testLogger(t).Handler()})
+			m := startManager(t, host.Config{Dir: dir, Logger: log, RestartDelay: time.Minute, StartTimeout: 300 * time.Millisecond})
+			s := onlyStatus(t, m)
+			if s.State != host.StateRestarting || s.LastError == "" || s.LastErrorAt == nil || s.Failures != 1 {
+				t.Fatalf("status right after Start = %+v, want restarting with the error", s)
+			}
+		})
+	}
+}
+
+// slowErrors is a slog.Handler that takes 200 ms to write an error.
+type slowErrors struct{ slog.Handler }
+
+func (h slowErrors) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		time.Sleep(200 * time.Millisecond)
+	}
+	return h.Handler.Handle(ctx, r)
+}

@@ -379,15 +379,24 @@ func TestCheck(t *testing.T) {
 	for code, kind := range map[string]core.ErrorKind{
 		"var x":                            core.KindCompile,
 		"function (":                       core.KindCompile,
-		"fetch('http://127.0.0.1:1/')":     core.KindNetwork,
+		"throw new DataError('boom')":      core.KindData,
 		"while(true){}\nfunction main(){}": core.KindTimeout,
 	} {
 		if code == "while(true){}\nfunction main(){}" && testing.Short() {
 			continue
 		}
 		err := e.Check(t.Context(), spec(code))
-		if core.KindOf(err) != kind {
+		if core.KindOf(err) != kind || errors.Is(err, ErrTopLevelNeedsNetwork) {
 			t.Errorf("Check(%q) = %v, want %s", code, err, kind)
+		}
+	}
+	// A top level that needs the network is not a failure of its own.
+	for _, code := range []string{
+		"fetch('http://127.0.0.1:1/')",
+		"var cfg = fetch('https://x.test/').body; function main(){ return cfg }",
+	} {
+		if err := e.Check(t.Context(), spec(code)); !errors.Is(err, ErrTopLevelNeedsNetwork) {
+			t.Errorf("Check(%q) = %v, want ErrTopLevelNeedsNetwork", code, err)
 		}
 	}
 }

@@ -392,10 +392,18 @@ func exportJSON(v goja.Value) any {
 	return exp
 }
 
+// ErrTopLevelNeedsNetwork is returned by Check when main.js's top level
+// calls fetch: with the network off the top level could not be run to its
+// end, so whether it yields a function is unknown. It is not a failure: the
+// task may well run (run-once runs it with the network on).
+var ErrTopLevelNeedsNetwork = errors.New("main.js calls fetch at its top level, which cannot be checked with the network off")
+
 // Check compiles spec and runs main.js's top level in a fresh runtime,
 // without calling the function, to make sure the file yields a function.
-// The network is off while it runs. Errors are *core.Error (CompileError, or
-// what the top level threw).
+// The network is off while it runs (Request.Mocks of spec are not used).
+// Errors are *core.Error (CompileError, or what the top level threw), or
+// ErrTopLevelNeedsNetwork (wrapped) when the top level failed after a fetch
+// the network being off refused.
 func (e *Engine) Check(ctx context.Context, spec TaskSpec) error {
 	c := e.compile(spec)
 	if c.err != nil {
@@ -417,7 +425,11 @@ func (e *Engine) Check(ctx context.Context, spec TaskSpec) error {
 		var ie *goja.InterruptedError
 		var so *goja.StackOverflowError
 		if errors.As(err, &ex) || errors.As(err, &ie) || errors.As(err, &so) {
-			return x.classify(err)
+			ce := x.classify(err)
+			if x.fetch != nil && x.fetch.NetworkRefused() && ctx.Err() == nil {
+				return fmt.Errorf("%w (it failed with %s: %s)", ErrTopLevelNeedsNetwork, ce.Kind, ce.Message)
+			}
+			return ce
 		}
 		return core.WrapError(core.KindCompile, err, "")
 	}

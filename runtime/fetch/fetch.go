@@ -37,13 +37,20 @@ import (
 	"github.com/ratchet-go/ratchet/runtime/jshost"
 )
 
-// Config configures fetch. Zero fields take the defaults named below.
+// DefaultMaxRedirects is the default of http.max_redirects.
+const DefaultMaxRedirects = 10
+
+// Config configures fetch. Zero fields take the defaults named below, except
+// MaxRedirects.
 type Config struct {
 	// Timeout is the default timeout of one request (options.timeout
 	// overrides it). Default 30s.
 	Timeout time.Duration
-	// MaxRedirects is how many redirects a request follows. Default 10;
-	// negative means none (the 3xx response is returned).
+	// MaxRedirects is how many redirects a request follows; 0 (or
+	// negative) follows none and returns the 3xx response, so that
+	// http.max_redirects: 0 means what it says. Unlike the other fields,
+	// zero is not replaced by a default: the configuration's default
+	// (http.max_redirects) is DefaultMaxRedirects.
 	MaxRedirects int
 	// UserAgent is sent when the task sets no User-Agent header. Default
 	// "Ratchet/1.0".
@@ -74,9 +81,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
-	}
-	if c.MaxRedirects == 0 {
-		c.MaxRedirects = 10
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "Ratchet/1.0"
@@ -123,7 +127,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c.http = &http.Client{
 		Transport: transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if cfg.MaxRedirects < 0 {
+			if cfg.MaxRedirects <= 0 {
 				return http.ErrUseLastResponse
 			}
 			if len(via) > cfg.MaxRedirects {
@@ -244,6 +248,10 @@ type Session struct {
 
 	mu   sync.Mutex
 	logs []core.HTTPRequestLog
+	// used marks the once mocks that have answered.
+	used []bool
+	// refused is set when a request was refused because the network is off.
+	refused bool
 
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
@@ -273,6 +281,14 @@ func (s *Session) Requests() []core.HTTPRequestLog {
 	return append([]core.HTTPRequestLog(nil), s.logs...)
 }
 
+// NetworkRefused reports whether a request was refused because the network
+// is off and no mock answered it.
+func (s *Session) NetworkRefused() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
 func (s *Session) now() time.Time {
 	if s.opts.Now != nil {
 		return s.opts.Now()
@@ -299,8 +315,11 @@ type response struct {
 	headers    http.Header
 	text       []byte
 	// parsed, when set, is the body as given by a mock (JSON object, array,
-	// number...); a mock's string body is text.
-	parsed   json.RawMessage
+	// number...).
+	parsed json.RawMessage
+	// textOnly keeps the body text whatever the Content-Type says: a mock's
+	// string body is text (SPEC §2.5).
+	textOnly bool
 	finalURL string
 }
 
@@ -338,13 +357,17 @@ func (s *Session) fetch(call goja.FunctionCall) goja.Value {
 	}
 
 	obj := s.responseObject(resp)
-	if !resp.ok && req.throwOnError {
+	// throwOnError follows the status, not ok: a mock may say ok: false on
+	// a 2xx status, and that response is returned (SPEC §2.3).
+	if !is2xx(resp.status) && req.throwOnError {
 		kind := KindForStatus(resp.status)
 		msg := fmt.Sprintf("%s %s responded %d %s", req.method, req.url.String(), resp.status, resp.statusText)
 		s.throw(kind, strings.TrimSpace(msg), map[string]any{"status": resp.status, "response": obj, "url": req.url.String()})
 	}
 	return obj
 }
+
+func is2xx(status int) bool { return status >= 200 && status <= 299 }
 
 // KindForStatus is the error a non-2xx status throws (SPEC §2.3).
 func KindForStatus(status int) core.ErrorKind {
@@ -439,13 +462,34 @@ func (s *Session) readRequest(call goja.FunctionCall) request {
 	return req
 }
 
+// takeMock finds the mock that answers a request and uses it up when it
+// answers once.
+func (s *Session) takeMock(method, url string) (Mock, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := find(s.opts.Mocks, s.used, method, url)
+	if i < 0 {
+		return Mock{}, false
+	}
+	if s.opts.Mocks[i].Once {
+		if s.used == nil {
+			s.used = make([]bool, len(s.opts.Mocks))
+		}
+		s.used[i] = true
+	}
+	return s.opts.Mocks[i], true
+}
+
 // do answers req from a mock or the network.
 func (s *Session) do(req request, entry *core.HTTPRequestLog) (*response, core.ErrorKind, error) {
-	if m, ok := Find(s.opts.Mocks, req.method, req.url.String()); ok {
+	if m, ok := s.takeMock(req.method, req.url.String()); ok {
 		entry.Mocked = true
 		return mockResponse(m, req.url.String()), "", nil
 	}
 	if s.opts.NetworkDisabled {
+		s.mu.Lock()
+		s.refused = true
+		s.mu.Unlock()
 		return nil, core.KindNetwork, fmt.Errorf("network is off during tests and no mock matches %s %s", req.method, req.url.String())
 	}
 	if err := s.c.checkHost(req.url); err != nil {
@@ -498,7 +542,7 @@ func (s *Session) send(req request) (*response, core.ErrorKind, error) {
 	return &response{
 		status:     hresp.StatusCode,
 		statusText: statusText,
-		ok:         hresp.StatusCode >= 200 && hresp.StatusCode <= 299,
+		ok:         is2xx(hresp.StatusCode),
 		headers:    hresp.Header,
 		text:       text,
 		finalURL:   hresp.Request.URL.String(),
@@ -566,6 +610,7 @@ func mockResponse(m Mock, reqURL string) *response {
 		var s string
 		_ = json.Unmarshal(body, &s)
 		resp.text = []byte(s)
+		resp.textOnly = !r.Raw
 		if resp.headers.Get("Content-Type") == "" {
 			resp.headers.Set("Content-Type", "text/plain; charset=utf-8")
 		}
@@ -606,7 +651,7 @@ func (s *Session) responseObject(resp *response) *goja.Object {
 		}
 	case resp.text != nil:
 		body = rt.ToValue(text)
-		if isJSON(resp.headers.Get("Content-Type")) {
+		if !resp.textOnly && isJSON(resp.headers.Get("Content-Type")) {
 			if v, err := s.jsonParse(goja.Undefined(), rt.ToValue(text)); err == nil {
 				body = v
 			}

@@ -117,7 +117,7 @@ func (h *harness) run(t testing.TB, src string) string {
 func TestFetchOptions(t *testing.T) {
 	t.Parallel()
 	srv := echoServer(t)
-	h := newHarness(t, Config{UserAgent: "test-agent"}, Options{})
+	h := newHarness(t, Config{UserAgent: "test-agent", MaxRedirects: DefaultMaxRedirects}, Options{})
 	u := srv.URL
 	tests := []struct{ name, expr, want string }{
 		{"get", fmt.Sprintf(`fetch(%q).body.method`, u+"/echo"), `"GET"`},
@@ -223,7 +223,7 @@ func TestHostLists(t *testing.T) {
 		http.Redirect(w, r, "http://localhost:1/secret", http.StatusFound)
 	}))
 	t.Cleanup(target.Close)
-	h := newHarness(t, Config{DeniedHosts: []string{"localhost"}}, Options{})
+	h := newHarness(t, Config{DeniedHosts: []string{"localhost"}, MaxRedirects: DefaultMaxRedirects}, Options{})
 	if got := h.run(t, fmt.Sprintf(`fetch(%q)`, target.URL)); !strings.Contains(got, `ConfigurationError`) {
 		t.Fatalf("redirect: got %s", got)
 	}
@@ -291,6 +291,30 @@ func TestLimitsAndDefaultTimeout(t *testing.T) {
 	}
 }
 
+func TestMaxRedirects(t *testing.T) {
+	t.Parallel()
+	srv := echoServer(t)
+	u := srv.URL + "/redirect/1" // two redirects, then /echo
+	tests := []struct {
+		max  int
+		expr string
+		want string
+	}{
+		{0, fmt.Sprintf(`(function(r){ return [r.status, r.url] })(fetch(%q, {throwOnError: false}))`, u), fmt.Sprintf(`[302,%q]`, u)},
+		{0, fmt.Sprintf(`fetch(%q)`, u), `"HttpError: GET ` + u + ` responded 302 Found [302] resp=302"`},
+		{-1, fmt.Sprintf(`fetch(%q, {throwOnError: false}).status`, u), `302`},
+		{1, fmt.Sprintf(`fetch(%q)`, u), `"NetworkError: GET ` + u + ` failed: stopped after 1 redirects"`},
+		{2, fmt.Sprintf(`fetch(%q).status`, u), `200`},
+		{DefaultMaxRedirects, fmt.Sprintf(`fetch(%q).status`, u), `200`},
+	}
+	for _, tt := range tests {
+		h := newHarness(t, Config{MaxRedirects: tt.max}, Options{})
+		if got := h.run(t, tt.expr); got != tt.want {
+			t.Errorf("max %d: %s\n got  %s\n want %s", tt.max, tt.expr, got, tt.want)
+		}
+	}
+}
+
 type recorder struct {
 	mu sync.Mutex
 	ex []Exchange
@@ -314,7 +338,7 @@ func TestMocksAndRecorder(t *testing.T) {
 		{`(function(r){ return [r.status, r.ok, r.body, r.headers["x-id"], r.statusText, r.text()] })(fetch("https://api.example.com/users", {method: "POST", body: {}}))`, `[201,true,"created","9","Created","created"]`},
 		{`fetch("https://api.example.com/users/2").body`, `[1,2]`},
 		{`fetch("https://api.example.com/missing")`, `"NotFoundError: GET https://api.example.com/missing responded 404 Not Found [404] resp=404"`},
-		{`fetch("https://api.example.com/flaky").status`, `500`},
+		{`fetch("https://api.example.com/flaky").status`, `"ServiceUnavailableError: GET https://api.example.com/flaky responded 500 Internal Server Error [500] resp=500"`},
 		{`fetch("https://other.example.com/")`, `"NetworkError: network is off during tests and no mock matches GET https://other.example.com/"`},
 		{`fetch("https://api.example.com/users/1", {method: "DELETE"}).body`, `[1,2]`},
 	}
@@ -329,6 +353,59 @@ func TestMocksAndRecorder(t *testing.T) {
 	}
 	if len(rec.ex) != len(tests) || rec.ex[1].Method != "POST" || string(rec.ex[1].RequestBody) != "{}" || string(rec.ex[1].ResponseBody) != "created" {
 		t.Fatalf("recorded = %+v", rec.ex)
+	}
+}
+
+func TestMockBodiesAndStatus(t *testing.T) {
+	t.Parallel()
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	tests := []struct {
+		name string
+		mock Mock
+		expr string
+		want string
+	}{
+		{"string body with JSON content type stays text",
+			Mock{URL: "x.test", Response: MockResponse{Headers: jsonCT, Body: json.RawMessage(`"{\"a\":1}"`)}},
+			`(function(r){ return [typeof r.body, r.body, r.json().a] })(fetch("https://x.test/a"))`, `["string","{\"a\":1}",1]`},
+		{"raw string body with JSON content type is parsed (replay)",
+			Mock{URL: "x.test", Response: MockResponse{Headers: jsonCT, Body: json.RawMessage(`"{\"a\":1}"`), Raw: true}},
+			`fetch("https://x.test/a").body.a`, `1`},
+		{"status 200 with ok false does not throw",
+			Mock{URL: "x.test", Response: MockResponse{Status: 200, OK: ptr(false), Body: json.RawMessage(`"k"`)}},
+			`(function(r){ return [r.status, r.ok, r.body] })(fetch("https://x.test/a"))`, `[200,false,"k"]`},
+		{"status 500 with ok true throws",
+			Mock{URL: "x.test", Response: MockResponse{Status: 500, OK: ptr(true)}},
+			`fetch("https://x.test/a").status`, `"ServiceUnavailableError: GET https://x.test/a responded 500 Internal Server Error [500] resp=500"`},
+		{"status 500 with ok true and throwOnError false",
+			Mock{URL: "x.test", Response: MockResponse{Status: 500, OK: ptr(true)}},
+			`(function(r){ return [r.status, r.ok] })(fetch("https://x.test/a", {throwOnError: false}))`, `[500,true]`},
+		{"exact mock does not match a longer URL",
+			Mock{URL: "https://x.test/a", Exact: true, Response: MockResponse{Body: json.RawMessage(`1`)}},
+			`fetch("https://x.test/a?page=2").body`, `"NetworkError: network is off during tests and no mock matches GET https://x.test/a?page=2"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, Config{}, Options{Mocks: []Mock{tt.mock}, NetworkDisabled: true})
+			if got := h.run(t, tt.expr); got != tt.want {
+				t.Errorf("%s\n got  %s\n want %s", tt.expr, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOnceMocksAnswerInOrder(t *testing.T) {
+	t.Parallel()
+	mocks := []Mock{
+		{URL: "https://x.test/a", Method: "GET", Exact: true, Once: true, Response: MockResponse{Body: json.RawMessage(`1`)}},
+		{URL: "https://x.test/a", Method: "GET", Exact: true, Once: true, Response: MockResponse{Body: json.RawMessage(`2`)}},
+	}
+	h := newHarness(t, Config{}, Options{Mocks: mocks, NetworkDisabled: true})
+	for i, want := range []string{`1`, `2`, `"NetworkError: network is off during tests and no mock matches GET https://x.test/a"`} {
+		if got := h.run(t, `fetch("https://x.test/a").body`); got != want {
+			t.Errorf("call %d: got %s, want %s", i+1, got, want)
+		}
 	}
 }
 

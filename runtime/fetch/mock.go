@@ -12,27 +12,43 @@ import (
 // Mock answers the fetch calls whose URL equals or contains URL and whose
 // method is Method (any method when empty) with Response, without touching
 // the network (SPEC §2.5).
+//
+// Replay sets Exact and Once, which test files cannot: an exact mock matches
+// only the same method and full URL, and a once mock answers a single
+// request, so several recorded responses for one URL answer the calls in
+// recorded order.
 type Mock struct {
 	URL      string       `json:"url"`
 	Method   string       `json:"method,omitempty"`
 	Response MockResponse `json:"response"`
+	Exact    bool         `json:"exact,omitempty"`
+	Once     bool         `json:"once,omitempty"`
 }
 
 // MockResponse is what a mock answers. Body holds what the response's body
 // will be: a JSON object or array is the parsed body, a JSON string is the
-// text body. OK defaults to whether Status is 2xx; Status defaults to 200.
+// text body, whatever the headers say. OK defaults to whether Status is 2xx;
+// Status defaults to 200.
+//
+// Raw (set by replay, not by test files) makes a string Body the response's
+// exact text, read as a real response is: parsed as JSON when the
+// Content-Type header says JSON.
 type MockResponse struct {
 	OK         *bool             `json:"ok,omitempty"`
 	Status     int               `json:"status,omitempty"`
 	StatusText string            `json:"statusText,omitempty"`
 	Headers    map[string]string `json:"headers,omitempty"`
 	Body       json.RawMessage   `json:"body,omitempty"`
+	Raw        bool              `json:"raw,omitempty"`
 }
 
 // Matches reports whether the mock answers a request.
 func (m Mock) Matches(method, url string) bool {
 	if m.Method != "" && !strings.EqualFold(m.Method, method) {
 		return false
+	}
+	if m.Exact {
+		return url == m.URL
 	}
 	return url == m.URL || strings.Contains(url, m.URL)
 }
@@ -56,12 +72,24 @@ func (r MockResponse) IsOK() bool {
 
 // Find returns the first mock in list order that answers the request.
 func Find(mocks []Mock, method, url string) (Mock, bool) {
-	for _, m := range mocks {
-		if m.Matches(method, url) {
-			return m, true
-		}
+	if i := find(mocks, nil, method, url); i >= 0 {
+		return mocks[i], true
 	}
 	return Mock{}, false
+}
+
+// find returns the index of the first mock that answers the request and is
+// not used up (used[i] set for a once mock), or -1.
+func find(mocks []Mock, used []bool, method, url string) int {
+	for i, m := range mocks {
+		if m.Once && i < len(used) && used[i] {
+			continue
+		}
+		if m.Matches(method, url) {
+			return i
+		}
+	}
+	return -1
 }
 
 // ParseMocks reads the value of a test's "mock.http": one mock or a list.

@@ -7,8 +7,10 @@
 // headers (Authorization, Cookie, API keys) are redacted. Replay turns the
 // HAR entries back into fetch mocks (exact URL and method), runs the task
 // again on the recorded input with the network off, and compares the new
-// output with the recorded one. When the same URL was called several times,
-// the first recorded response answers every call.
+// output with the recorded one. Each recorded response answers one call:
+// when the same URL was called several times, the recorded responses answer
+// the calls in recorded order, and a call to a URL that was not recorded (or
+// one call too many) fails with NetworkError as the network is off.
 package recording
 
 import (
@@ -315,16 +317,17 @@ func Load(dir string) (*Recording, error) {
 }
 
 // Mocks turns the recorded exchanges into fetch mocks, in recorded order.
-// Exchanges that got no response are left out, so the replayed fetch fails
-// with NetworkError as the original did.
+// Each mock matches the exact method and URL and answers once. Exchanges
+// that got no response are left out, so the replayed fetch fails with
+// NetworkError as the original did.
 func (r *Recording) Mocks() []fetch.Mock {
 	var mocks []fetch.Mock
 	for _, e := range r.HAR.Log.Entries {
 		if e.Response.Status == 0 {
 			continue
 		}
-		m := fetch.Mock{URL: e.Request.URL, Method: e.Request.Method}
-		resp := fetch.MockResponse{Status: e.Response.Status, StatusText: e.Response.StatusText, Headers: map[string]string{}}
+		m := fetch.Mock{URL: e.Request.URL, Method: e.Request.Method, Exact: true, Once: true}
+		resp := fetch.MockResponse{Status: e.Response.Status, StatusText: e.Response.StatusText, Headers: map[string]string{}, Raw: true}
 		ok := e.Response.Status >= 200 && e.Response.Status <= 299
 		resp.OK = &ok
 		for _, h := range e.Response.Headers {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -143,5 +144,69 @@ func TestRecordFailure(t *testing.T) {
 	}
 	if _, err := Load(t.TempDir()); err == nil {
 		t.Fatal("empty folder loaded")
+	}
+}
+
+func TestReplaySameURLInOrderAndExactURL(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"n": %d}`, n)
+	}))
+	t.Cleanup(srv.Close)
+	eng, err := engine.New(engine.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := fmt.Sprintf(`function main() {
+		return [fetch(%[1]q).body.n, fetch(%[1]q).body.n, fetch(%[1]q).body.n];
+	}`, srv.URL+"/count")
+	spec := engine.TaskSpec{Name: "same", Code: recorded}
+	rec := &Recorder{}
+	res := eng.Execute(t.Context(), engine.Request{Task: spec, Recorder: rec})
+	if res.Err != nil || string(res.Output) != `[1,2,3]` {
+		t.Fatalf("recording run = %s, %v", res.Output, res.Err)
+	}
+	dir := filepath.Join(t.TempDir(), "rec")
+	if err := Save(dir, nil, res, rec.Exchanges()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	tests := []struct {
+		name      string
+		code      string
+		wantMatch bool
+		wantOut   string
+		wantErr   string
+	}{
+		{"same calls replay in order", recorded, true, `[1,2,3]`, ""},
+		{"changed URL is a mismatch", fmt.Sprintf(`function main() {
+			return [fetch(%[1]q).body.n, fetch(%[1]q).body.n, fetch(%[1]q).body.n];
+		}`, srv.URL+"/count?x=1"), false, "", "NetworkError"},
+		{"one call too many is a mismatch", strings.Replace(recorded, "return [", "fetch("+fmt.Sprintf("%q", srv.URL+"/count")+"); return [", 1), false, "", "NetworkError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rr, err := Replay(t.Context(), eng, engine.TaskSpec{Name: "same", Code: tt.code}, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rr.Match != tt.wantMatch {
+				t.Fatalf("match = %v, want %v (%+v, %v)", rr.Match, tt.wantMatch, rr, rr.Result.Err)
+			}
+			if tt.wantOut != "" && string(rr.Result.Output) != tt.wantOut {
+				t.Fatalf("output = %s, want %s", rr.Result.Output, tt.wantOut)
+			}
+			if tt.wantErr != "" && (rr.Result.Err == nil || string(rr.Result.Err.Kind) != tt.wantErr) {
+				t.Fatalf("error = %v, want %s", rr.Result.Err, tt.wantErr)
+			}
+		})
 	}
 }

@@ -93,6 +93,7 @@ func FromFiles(name string, files map[string][]byte) (*Task, error) {
 }
 
 func fromFiles(source, defaultName string, files map[string][]byte) (*Task, error) {
+	files = TrimBOMs(files)
 	fail := func(file string, format string, args ...any) error {
 		return &Error{Task: source, File: file, Message: fmt.Sprintf(format, args...)}
 	}
@@ -116,7 +117,7 @@ func fromFiles(source, defaultName string, files map[string][]byte) (*Task, erro
 	}
 	if t.Name == "" {
 		t.Name = strings.TrimSpace(defaultName)
-		if err := checkName(t.Name); err != nil {
+		if err := CheckName(t.Name); err != nil {
 			return nil, fail(MetadataFile, "no name in metadata.json and the default %q cannot be used: %v", t.Name, err)
 		}
 	}
@@ -151,13 +152,9 @@ func fromFiles(source, defaultName string, files map[string][]byte) (*Task, erro
 		if !ok {
 			continue
 		}
-		if _, err := schema.Compile(f.name, raw); err != nil {
-			var ce *schema.CompileError
-			msg := err.Error()
-			if errors.As(err, &ce) {
-				msg = "not a valid JSON Schema: " + ce.Err.Error()
-			}
-			return nil, &Error{Task: source, File: f.name, Message: msg, Err: err}
+		if _, err := CompileSchema(f.name, raw); err != nil {
+			err.Task = source
+			return nil, err
 		}
 		*f.dst = append(json.RawMessage(nil), bytes.TrimSpace(raw)...)
 	}
@@ -184,14 +181,15 @@ func withTask(err error, source string) error {
 	return err
 }
 
-// checkName accepts names usable in URLs and file names: no spaces, no
-// slashes, no control characters, at most 128 bytes.
-func checkName(name string) error {
+// CheckName is the rule for a task name, shared by the loader and
+// `validate`: no spaces, no slashes, no control characters, not "." or "..",
+// at most MaxNameBytes bytes, and not empty.
+func CheckName(name string) error {
 	switch {
 	case name == "":
 		return errors.New("a name must not be empty")
-	case len(name) > 128:
-		return errors.New("a name must be at most 128 bytes")
+	case len(name) > MaxNameBytes:
+		return fmt.Errorf("a name must be at most %d bytes, got %d", MaxNameBytes, len(name))
 	case name == "." || name == "..":
 		return errors.New("a name must not be . or ..")
 	}
@@ -203,53 +201,79 @@ func checkName(name string) error {
 	return nil
 }
 
-// Metadata field types, for messages.
+// MaxNameBytes is the longest task name.
+const MaxNameBytes = 128
+
+// MaxTimeout is the longest task timeout metadata.json may give.
+const MaxTimeout = 365 * 24 * time.Hour
+
 func parseMetadata(t *Task, raw []byte) error {
-	fail := func(format string, args ...any) error {
-		return &Error{File: MetadataFile, Message: fmt.Sprintf(format, args...)}
+	if errs := readMetadata(t, raw); len(errs) > 0 {
+		return errs[0]
 	}
+	return nil
+}
+
+// CheckMetadata reads metadata.json as the loader does and returns every
+// problem that makes the loader reject it (nil when it is accepted), with
+// the task's fields it could read. `validate` reports these problems, so
+// both apply the same rules.
+func CheckMetadata(raw []byte) (*Task, []*Error) {
+	t := &Task{}
+	return t, readMetadata(t, raw)
+}
+
+// readMetadata fills t from metadata.json and returns its problems. A JSON
+// syntax error is the only problem reported when there is one.
+func readMetadata(t *Task, raw []byte) []*Error {
+	var errs []*Error
+	fail := func(format string, args ...any) {
+		errs = append(errs, &Error{File: MetadataFile, Message: fmt.Sprintf(format, args...)})
+	}
+	raw = TrimBOM(raw)
 	var fields map[string]json.RawMessage
 	if t := bytes.TrimSpace(raw); json.Valid(t) && (len(t) == 0 || t[0] != '{') {
-		return fail("must be a JSON object, got %s", describe(t))
+		fail("must be a JSON object, got %s", describe(t))
+		return errs
 	}
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		line, col, msg := JSONError(raw, err)
-		return &Error{File: MetadataFile, Line: line, Column: col, Message: msg, Err: err}
+		return []*Error{{File: MetadataFile, Line: line, Column: col, Message: msg, Err: err}}
 	}
 	if fields == nil {
-		return fail("must be a JSON object")
+		fail("must be a JSON object")
+		return errs
 	}
-	str := func(key string, dst *string) error {
+	str := func(key string, dst *string) bool {
 		v, ok := fields[key]
 		if !ok || string(v) == "null" {
-			return nil
+			return false
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
-			return fail("field %q must be a string, got %s", key, describe(v))
+			fail("field %q must be a string, got %s", key, describe(v))
+			return false
 		}
 		*dst = strings.TrimSpace(*dst)
-		return nil
+		return true
 	}
-	for key, dst := range map[string]*string{"name": &t.Name, "label": &t.Label, "description": &t.Description} {
-		if err := str(key, dst); err != nil {
-			return err
-		}
-	}
-	if t.Name != "" {
-		if err := checkName(t.Name); err != nil {
-			return fail("field \"name\" %q: %v", t.Name, err)
+	str("label", &t.Label)
+	str("description", &t.Description)
+	if str("name", &t.Name) {
+		if t.Name == "" {
+			fail(`field "name" must not be empty: omit it to name the task after its folder`)
+		} else if err := CheckName(t.Name); err != nil {
+			fail("field \"name\" %q: %v", t.Name, err)
 		}
 	}
 	if v, ok := fields["uuid"]; ok && string(v) != "null" {
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			return fail("field \"uuid\" must be a string, got %s", describe(v))
+			fail("field \"uuid\" must be a string, got %s", describe(v))
+		} else if u, err := uuid.Parse(strings.TrimSpace(s)); err != nil {
+			fail("field \"uuid\" %q is not a UUID", s)
+		} else {
+			t.UUID = u.String()
 		}
-		u, err := uuid.Parse(strings.TrimSpace(s))
-		if err != nil {
-			return fail("field \"uuid\" %q is not a UUID", s)
-		}
-		t.UUID = u.String()
 	}
 	if v, ok := fields["version"]; ok && string(v) != "null" {
 		var s string
@@ -260,19 +284,19 @@ func parseMetadata(t *Task, raw []byte) error {
 		case json.Unmarshal(v, &n) == nil:
 			t.Version = n.String()
 		default:
-			return fail("field \"version\" must be a string such as \"1.0.0\", got %s", describe(v))
+			fail("field \"version\" must be a string such as \"1.0.0\", got %s", describe(v))
 		}
 	}
 	if v, ok := fields["timeout"]; ok && string(v) != "null" {
 		d, err := parseTimeout(v)
 		if err != nil {
-			return fail("field \"timeout\" %v", err)
+			fail("field \"timeout\" %v", err)
 		}
 		t.Timeout = d
 	}
 	if v, ok := fields["tags"]; ok && string(v) != "null" {
 		if err := json.Unmarshal(v, &t.Tags); err != nil {
-			return fail("field \"tags\" must be a list of strings, got %s", describe(v))
+			fail("field \"tags\" must be a list of strings, got %s", describe(v))
 		}
 	}
 	if v, ok := fields["author"]; ok && string(v) != "null" {
@@ -290,27 +314,84 @@ func parseMetadata(t *Task, raw []byte) error {
 				t.Author = strings.TrimSpace(o.Name + " <" + o.Email + ">")
 			}
 		default:
-			return fail("field \"author\" must be a string, got %s", describe(v))
+			fail("field \"author\" must be a string, got %s", describe(v))
 		}
 	}
-	return nil
+	return errs
 }
 
+// CompileSchema compiles a schema file of a task, for the loader and
+// `validate` alike. Its error names the file, with the line and column of a
+// JSON syntax error.
+func CompileSchema(file string, raw []byte) (*schema.Schema, *Error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		line, col, msg := JSONError(raw, err)
+		return nil, &Error{File: file, Line: line, Column: col, Message: msg, Err: err}
+	}
+	s, err := schema.Compile(file, raw)
+	if err != nil {
+		var ce *schema.CompileError
+		msg := err.Error()
+		if errors.As(err, &ce) {
+			msg = "not a valid JSON Schema: " + ce.Err.Error()
+		}
+		return nil, &Error{File: file, Message: msg, Err: err}
+	}
+	return s, nil
+}
+
+// TrimBOMs returns files with the UTF-8 byte order mark removed from the
+// start of every JSON file (metadata, schemas, tests); other files are kept
+// as they are. files itself is not changed.
+func TrimBOMs(files map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(files))
+	for f, data := range files {
+		if strings.HasSuffix(f, ".json") {
+			data = TrimBOM(data)
+		}
+		out[f] = data
+	}
+	return out
+}
+
+// TrimBOM removes a leading UTF-8 byte order mark, which some editors write
+// at the start of JSON files.
+func TrimBOM(data []byte) []byte {
+	return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+}
+
+// parseTimeout reads a task timeout: a positive number of seconds (or a Go
+// duration string such as "30s"), at most MaxTimeout.
 func parseTimeout(v json.RawMessage) (time.Duration, error) {
+	var d time.Duration
 	var f float64
-	if err := json.Unmarshal(v, &f); err == nil {
-		if f < 0 || math.IsNaN(f) || f > 365*24*3600 {
-			return 0, fmt.Errorf("must be a positive number of seconds, got %s", v)
-		}
-		return time.Duration(f * float64(time.Second)), nil
-	}
 	var s string
-	if err := json.Unmarshal(v, &s); err == nil {
-		if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil && d >= 0 {
-			return d, nil
+	switch {
+	case json.Unmarshal(v, &f) == nil:
+		if math.IsNaN(f) || f <= 0 {
+			return 0, fmt.Errorf("must be a positive number of seconds, got %s: omit it for the default", v)
 		}
+		if f > MaxTimeout.Seconds() {
+			return 0, fmt.Errorf("must be at most %.0f seconds (365 days), got %s", MaxTimeout.Seconds(), v)
+		}
+		d = time.Duration(f * float64(time.Second))
+	case json.Unmarshal(v, &s) == nil:
+		var err error
+		d, err = time.ParseDuration(strings.TrimSpace(s))
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("must be a positive number of seconds, got %s", describe(v))
+		}
+		if d > MaxTimeout {
+			return 0, fmt.Errorf("must be at most %.0f seconds (365 days), got %s", MaxTimeout.Seconds(), v)
+		}
+	default:
+		return 0, fmt.Errorf("must be a number of seconds, got %s", describe(v))
 	}
-	return 0, fmt.Errorf("must be a number of seconds, got %s", describe(v))
+	if d < time.Millisecond {
+		return 0, fmt.Errorf("must be at least 0.001 seconds, got %s", v)
+	}
+	return d, nil
 }
 
 func describe(v json.RawMessage) string {
@@ -342,6 +423,7 @@ func describe(v json.RawMessage) string {
 // ParseTest reads one test file. A file that is not a valid test case yields
 // a TestCase with Error set.
 func ParseTest(file string, raw []byte) TestCase {
+	raw = TrimBOM(raw)
 	tc := TestCase{File: file, Name: strings.TrimSuffix(path.Base(file), ".json"), Raw: append(json.RawMessage(nil), bytes.TrimSpace(raw)...)}
 	if !json.Valid(raw) {
 		var v any
@@ -349,6 +431,7 @@ func ParseTest(file string, raw []byte) TestCase {
 		line, col, msg := JSONError(raw, err)
 		tc.Raw = nil
 		tc.Error = fmt.Sprintf("%d:%d: %s", line, col, msg)
+		tc.ErrorLine, tc.ErrorColumn = line, col
 		return tc
 	}
 	var fields map[string]json.RawMessage

@@ -95,6 +95,10 @@ type TestCase struct {
 	// Error says why the file is not a valid test case; the other fields
 	// are then as far as they could be read.
 	Error string `json:"error,omitempty"`
+	// ErrorLine and ErrorColumn locate a JSON syntax error (Error then
+	// starts with "line:col: ").
+	ErrorLine   int `json:"error_line,omitempty"`
+	ErrorColumn int `json:"error_column,omitempty"`
 }
 
 // ExpectsError reports whether the test expects the task to fail.

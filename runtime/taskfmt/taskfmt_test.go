@@ -137,7 +137,13 @@ func TestLoadErrors(t *testing.T) {
 		{"tags", map[string]string{"main.js": good, "metadata.json": `{"tags": "a"}`}, "metadata.json", 0, 0, `field "tags"`},
 		{"uuid", map[string]string{"main.js": good, "metadata.json": `{"uuid": "nope"}`}, "metadata.json", 0, 0, `field "uuid"`},
 		{"bad schema", map[string]string{"main.js": good, "input.schema.json": `{"type": 5}`}, "input.schema.json", 0, 0, "not a valid JSON Schema"},
-		{"schema not json", map[string]string{"main.js": good, "output.schema.json": `{`}, "output.schema.json", 0, 0, "not a valid JSON Schema"},
+		{"schema not json", map[string]string{"main.js": good, "output.schema.json": `{`}, "output.schema.json", 1, 1, "invalid JSON"},
+		{"schema syntax error", map[string]string{"main.js": good, "input.schema.json": "{\n  \"type\": \"object\",,\n}"}, "input.schema.json", 2, 20, "invalid JSON"},
+		{"empty name", map[string]string{"main.js": good, "metadata.json": `{"name": ""}`}, "metadata.json", 0, 0, `field "name" must not be empty`},
+		{"slash in name", map[string]string{"main.js": good, "metadata.json": `{"name": "a/b"}`}, "metadata.json", 0, 0, `must not contain '/'`},
+		{"long name", map[string]string{"main.js": good, "metadata.json": `{"name": "` + strings.Repeat("a", 129) + `"}`}, "metadata.json", 0, 0, "at most 128 bytes"},
+		{"zero timeout", map[string]string{"main.js": good, "metadata.json": `{"timeout": 0}`}, "metadata.json", 0, 0, `field "timeout" must be a positive number of seconds`},
+		{"huge timeout", map[string]string{"main.js": good, "metadata.json": `{"timeout": 1e9}`}, "metadata.json", 0, 0, `field "timeout" must be at most 31536000 seconds (365 days), got 1e9`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,4 +312,36 @@ func FuzzTestFile(f *testing.F) {
 			t.Fatal("valid test without input")
 		}
 	})
+}
+
+func TestJSONFilesWithBOM(t *testing.T) {
+	t.Parallel()
+	const bom = "\xef\xbb\xbf"
+	base := map[string]string{
+		"main.js":            "function main(input){ return input }",
+		"metadata.json":      `{"name": "bom-task", "timeout": 5}`,
+		"input.schema.json":  `{"type": "object"}`,
+		"output.schema.json": `{"type": "object"}`,
+		"tests/a.json":       "{\r\n  \"input\": {},\r\n  \"expected_output\": {}\r\n}",
+	}
+	for _, withBOM := range []string{"metadata.json", "input.schema.json", "output.schema.json", "tests/a.json"} {
+		t.Run(withBOM, func(t *testing.T) {
+			t.Parallel()
+			files := map[string][]byte{}
+			for k, v := range base {
+				if k == withBOM {
+					v = bom + v
+				}
+				files[k] = []byte(v)
+			}
+			task, err := FromFiles("task", files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if task.Name != "bom-task" || len(task.Tests) != 1 || task.Tests[0].Error != "" ||
+				bytes.HasPrefix(task.Metadata, []byte(bom)) || bytes.HasPrefix(task.InputSchema, []byte(bom)) || bytes.HasPrefix(task.OutputSchema, []byte(bom)) {
+				t.Fatalf("task = %+v", task)
+			}
+		})
+	}
 }

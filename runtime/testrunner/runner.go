@@ -112,14 +112,40 @@ func (r *Report) add(tr TaskReport) {
 	}
 }
 
-// RunTask runs the tests of one task, in file-name order.
+// RunTask runs the tests of one task, in file-name order. A task whose
+// main.js fails when its top level runs (it throws, runs too long, or yields
+// no function) did not load: that is reported as one failure, even when the
+// task has no tests, and its tests are not run.
 func RunTask(ctx context.Context, eng *engine.Engine, t *taskfmt.Task) TaskReport {
 	tr := TaskReport{Task: t.Name, Path: t.Dir}
 	spec := engine.SpecOf(t)
+	if err := checkTopLevel(ctx, eng, t, spec); err != nil {
+		tr.LoadError = err.Error()
+		return tr
+	}
 	for i, tc := range t.Tests {
 		tr.Tests = append(tr.Tests, RunTest(ctx, eng, spec, tc, i+1))
 	}
 	return tr
+}
+
+// checkTopLevel runs main.js's top level as `validate` does. A top level
+// that calls fetch is left to the tests, whose mocks may answer it.
+func checkTopLevel(ctx context.Context, eng *engine.Engine, t *taskfmt.Task, spec engine.TaskSpec) error {
+	err := eng.Check(ctx, spec)
+	if err == nil || errors.Is(err, engine.ErrTopLevelNeedsNetwork) {
+		return nil
+	}
+	where := t.Dir
+	if where == "" {
+		where = t.Name
+	}
+	msg := err.Error()
+	var ce *core.Error
+	if errors.As(err, &ce) && ce.Kind != core.KindCompile {
+		msg = "running the top level of main.js failed: " + describeErr(ce)
+	}
+	return &taskfmt.Error{Task: where, File: taskfmt.MainFile, Message: msg, Err: err}
 }
 
 // RunTest runs one test case of the task spec; n numbers the test in the
@@ -179,15 +205,15 @@ func RunTest(ctx context.Context, eng *engine.Engine, spec engine.TaskSpec, tc t
 	return res
 }
 
-// ErrorMatches reports whether a task error matches a test's expected_error:
-// the error type (case-insensitive), or a substring of the message (or of
-// "Type: message").
+// ErrorMatches reports whether a task error matches a test's expected_error
+// (SPEC §2.5): it equals the error type exactly, or it is a case-sensitive
+// substring of the message. The type is not searched for substrings, so
+// "Error" or "Data" does not match every DataError.
 func ErrorMatches(expected string, err *core.Error) bool {
-	expected = strings.TrimSpace(expected)
-	if strings.EqualFold(expected, string(err.Kind)) {
-		return true
+	if err == nil || expected == "" {
+		return false
 	}
-	return strings.Contains(err.Message, expected) || strings.Contains(string(err.Kind)+": "+err.Message, expected)
+	return expected == string(err.Kind) || strings.Contains(err.Message, expected)
 }
 
 func describeErr(err *core.Error) string {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -207,15 +208,86 @@ func TestRunPathReportsLoadErrors(t *testing.T) {
 
 func TestErrorMatches(t *testing.T) {
 	t.Parallel()
-	err := core.NewError("TypeError", "cannot read property x of undefined")
-	for exp, want := range map[string]bool{
-		"TypeError": true, "typeerror": true, "property x": true, "TypeError: cannot": true, "RangeError": false, "Type": true,
+	typeErr := core.NewError("TypeError", "cannot read property x of undefined")
+	dataErr := core.NewError("DataError", "boom happened")
+	inputErr := core.NewError(core.KindInputValidation, "input: n: expected number")
+	for _, tc := range []struct {
+		expected string
+		err      *core.Error
+		want     bool
+	}{
+		{"TypeError", typeErr, true},
+		{"property x", typeErr, true},
+		{"typeerror", typeErr, false},
+		{"TypeError: cannot", typeErr, false},
+		{"RangeError", typeErr, false},
+		{"Type", typeErr, false},
+		{"DataError", dataErr, true},
+		{"Data", dataErr, false},
+		{"Error", dataErr, false},
+		{"DataError: boom happened", dataErr, false},
+		{"BOOM", dataErr, false},
+		{"boom", dataErr, true},
+		{"ValidationError", inputErr, false},
+		{"", dataErr, false},
 	} {
-		if got := ErrorMatches(exp, err); got != want {
-			t.Errorf("ErrorMatches(%q) = %v", exp, got)
+		if got := ErrorMatches(tc.expected, tc.err); got != tc.want {
+			t.Errorf("ErrorMatches(%q, %s) = %v, want %v", tc.expected, describeErr(tc.err), got, tc.want)
 		}
 	}
 	if _, err := ParseFormat("xml"); err == nil {
 		t.Error("xml accepted")
+	}
+}
+
+// TestTopLevelFailuresFail checks that a task whose top level fails is one
+// failure, with or without tests, and that a top-level fetch is left to the
+// tests' mocks.
+func TestTopLevelFailuresFail(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(engine.Config{MaxExecutionDuration: 300 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := `{"input": {}, "expected_output": {"a": 1}}`
+	mocked := `{"input": {}, "mock": {"http": {"url": "x.test", "response": {"body": {"a": 1}}}}, "expected_output": {"a": 1}}`
+	tests := []struct {
+		name       string
+		code       string
+		tests      map[string]string
+		wantLoad   string
+		wantPassed int
+	}{
+		{"top-level throw", `throw new Error("top-level boom"); function main(){ return {a: 1} }`, nil, "top-level boom", 0},
+		{"top-level throw with tests", `throw new Error("top-level boom"); function main(){ return {a: 1} }`, map[string]string{"tests/a.json": test}, "top-level boom", 0},
+		{"top-level loop", `while (true) {} function main(){ return {a: 1} }`, nil, "TimeoutError", 0},
+		{"no function", `var x = 1;`, nil, "does not yield a function", 0},
+		{"good", `function main(){ return {a: 1} }`, map[string]string{"tests/a.json": test}, "", 1},
+		{"top-level fetch, mocked in tests", `var cfg = fetch("https://x.test/c").body; function main(){ return cfg }`, map[string]string{"tests/a.json": mocked}, "", 1},
+		{"top-level fetch, no tests", `var cfg = fetch("https://x.test/c").body; function main(){ return cfg }`, nil, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			files := map[string][]byte{"main.js": []byte(tt.code)}
+			for k, v := range tt.tests {
+				files[k] = []byte(v)
+			}
+			task, err := taskfmt.FromFiles("task", files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := Run(t.Context(), eng, []*taskfmt.Task{task})
+			tr := rep.Tasks[0]
+			if tt.wantLoad == "" {
+				if tr.LoadError != "" || !rep.OK() || rep.Passed != tt.wantPassed {
+					t.Fatalf("report = %+v", rep)
+				}
+				return
+			}
+			if !strings.Contains(tr.LoadError, tt.wantLoad) || !strings.HasPrefix(tr.LoadError, "task/main.js: ") || rep.OK() || rep.Failed != 1 || len(tr.Tests) != 0 {
+				t.Fatalf("report = %+v", rep)
+			}
+		})
 	}
 }

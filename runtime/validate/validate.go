@@ -6,7 +6,6 @@
 package validate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,8 +14,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/ratchet-go/ratchet/core"
 	"github.com/ratchet-go/ratchet/runtime/engine"
@@ -140,6 +137,7 @@ var slug = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // Files validates a task given as its files (see taskfmt.FromFiles). label
 // names the task in problems; name is its default name.
 func Files(ctx context.Context, eng *engine.Engine, label, name string, files map[string][]byte) []Problem {
+	files = taskfmt.TrimBOMs(files)
 	c := &checker{task: label}
 	c.metadata(files, name)
 	c.code(ctx, eng, files)
@@ -158,82 +156,42 @@ func (c *checker) add(sev Severity, file string, line, col int, format string, a
 	c.problems = append(c.problems, Problem{Task: c.task, File: file, Line: line, Column: col, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }
 
+// metadata reports the problems the loader rejects metadata.json for (the
+// rules are taskfmt's, shared with the loader), then warnings.
 func (c *checker) metadata(files map[string][]byte, defaultName string) {
 	const f = taskfmt.MetadataFile
 	raw, ok := files[f]
 	if !ok {
 		c.add(SeverityWarning, f, 0, 0, "missing: the task is named %q after its folder, with version %s", defaultName, taskfmt.DefaultVersion)
+		c.defaultName(defaultName)
 		return
+	}
+	meta, errs := taskfmt.CheckMetadata(raw)
+	for _, e := range errs {
+		c.add(SeverityError, f, e.Line, e.Column, "%s", e.Message)
 	}
 	var fields map[string]json.RawMessage
-	if t := bytes.TrimSpace(raw); json.Valid(t) && (len(t) == 0 || t[0] != '{') {
-		c.add(SeverityError, f, 0, 0, "must be a JSON object")
+	if json.Unmarshal(raw, &fields) != nil {
 		return
 	}
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		line, col, msg := taskfmt.JSONError(raw, err)
-		c.add(SeverityError, f, line, col, "%s", msg)
-		return
+	if _, given := fields["name"]; !given || string(fields["name"]) == "null" {
+		c.defaultName(defaultName)
 	}
-	isString := func(key string) (string, bool) {
-		v, ok := fields[key]
-		if !ok || string(v) == "null" {
-			return "", false
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			c.add(SeverityError, f, 0, 0, "field %q must be a string", key)
-			return "", false
-		}
-		return s, true
+	if meta.Name != "" && taskfmt.CheckName(meta.Name) == nil && !slug.MatchString(meta.Name) {
+		c.add(SeverityWarning, f, 0, 0, "field \"name\" %q is not a slug (lowercase letters, digits, '.', '_' and '-'): it is harder to use in URLs and commands", meta.Name)
 	}
-	if n, ok := isString("name"); ok {
-		switch {
-		case strings.TrimSpace(n) == "":
-			c.add(SeverityError, f, 0, 0, `field "name" must not be empty`)
-		case !slug.MatchString(n):
-			c.add(SeverityWarning, f, 0, 0, "field \"name\" %q is not a slug (lowercase letters, digits, '.', '_' and '-'): it is harder to use in URLs and commands", n)
-		}
-	}
-	isString("label")
-	isString("description")
-	if u, ok := isString("uuid"); ok {
-		if _, err := uuid.Parse(strings.TrimSpace(u)); err != nil {
-			c.add(SeverityError, f, 0, 0, "field \"uuid\" %q is not a UUID", u)
-		}
-	}
-	if v, ok := fields["version"]; ok && string(v) != "null" {
-		var s string
+	if v, ok := fields["version"]; ok && len(v) > 0 && v[0] != '"' && v[0] != 'n' {
 		var n json.Number
-		switch {
-		case json.Unmarshal(v, &s) == nil:
-			if strings.TrimSpace(s) == "" {
-				c.add(SeverityError, f, 0, 0, `field "version" must not be empty`)
-			}
-		case json.Unmarshal(v, &n) == nil:
+		if json.Unmarshal(v, &n) == nil {
 			c.add(SeverityWarning, f, 0, 0, `field "version" should be a string such as "1.0.0"`)
-		default:
-			c.add(SeverityError, f, 0, 0, `field "version" must be a string such as "1.0.0"`)
 		}
 	}
-	if v, ok := fields["timeout"]; ok && string(v) != "null" {
-		var secs float64
-		if err := json.Unmarshal(v, &secs); err != nil || secs <= 0 {
-			c.add(SeverityError, f, 0, 0, `field "timeout" must be a positive number of seconds, got %s`, v)
-		}
-	}
-	if v, ok := fields["tags"]; ok && string(v) != "null" {
-		var tags []string
-		if err := json.Unmarshal(v, &tags); err != nil {
-			c.add(SeverityError, f, 0, 0, `field "tags" must be a list of strings`)
-		}
-	}
-	if v, ok := fields["author"]; ok && string(v) != "null" {
-		var s string
-		var o map[string]any
-		if json.Unmarshal(v, &s) != nil && json.Unmarshal(v, &o) != nil {
-			c.add(SeverityError, f, 0, 0, `field "author" must be a string`)
-		}
+}
+
+// defaultName reports a folder name the loader cannot use as the task name.
+func (c *checker) defaultName(name string) {
+	if err := taskfmt.CheckName(strings.TrimSpace(name)); err != nil {
+		c.add(SeverityError, taskfmt.MetadataFile, 0, 0, "no name in metadata.json and the default %q cannot be used: %v", name, err)
 	}
 }
 
@@ -258,6 +216,11 @@ func (c *checker) code(ctx context.Context, eng *engine.Engine, files map[string
 	}
 	// Run the top level (network off) to be sure the file yields a function.
 	if err := eng.Check(ctx, engine.TaskSpec{Name: c.task, Code: string(code)}); err != nil {
+		if errors.Is(err, engine.ErrTopLevelNeedsNetwork) {
+			// run-once runs such a task with the network on: not an error.
+			c.add(SeverityWarning, f, 0, 0, "%v; it is not checked further", err)
+			return
+		}
 		var ce *core.Error
 		if errors.As(err, &ce) && ce.Kind == core.KindCompile {
 			c.add(SeverityError, f, 0, 0, "%s", ce.Message)
@@ -273,14 +236,9 @@ func (c *checker) schema(files map[string][]byte, file, side string) *schema.Sch
 		c.add(SeverityWarning, file, 0, 0, "missing: the task's %s is not validated", side)
 		return nil
 	}
-	s, err := schema.Compile(file, raw)
+	s, err := taskfmt.CompileSchema(file, raw)
 	if err != nil {
-		var ce *schema.CompileError
-		if errors.As(err, &ce) {
-			c.add(SeverityError, file, 0, 0, "not a valid JSON Schema: %v", ce.Err)
-		} else {
-			c.add(SeverityError, file, 0, 0, "%v", err)
-		}
+		c.add(SeverityError, file, err.Line, err.Column, "%s", err.Message)
 		return nil
 	}
 	return s
@@ -300,6 +258,10 @@ func (c *checker) tests(files map[string][]byte, in, out *schema.Schema) {
 	}
 	for _, f := range names {
 		tc := taskfmt.ParseTest(f, files[f])
+		if tc.ErrorLine > 0 {
+			c.add(SeverityError, f, tc.ErrorLine, tc.ErrorColumn, "%s", strings.TrimPrefix(tc.Error, fmt.Sprintf("%d:%d: ", tc.ErrorLine, tc.ErrorColumn)))
+			continue
+		}
 		if tc.Error != "" {
 			for _, msg := range strings.Split(tc.Error, "; ") {
 				c.add(SeverityError, f, 0, 0, "%s", msg)

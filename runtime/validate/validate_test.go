@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ratchet-go/ratchet/runtime/engine"
+	"github.com/ratchet-go/ratchet/runtime/taskfmt"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -54,7 +55,7 @@ func TestEveryProblemIsReported(t *testing.T) {
 	}))
 	want := []string{
 		`error: bad/metadata.json: field "label" must be a string`,
-		`warning: bad/metadata.json: field "name" "Bad Name" is not a slug`,
+		`error: bad/metadata.json: field "name" "Bad Name": a name must not contain ' '`,
 		`error: bad/metadata.json: field "uuid" "x" is not a UUID`,
 		`warning: bad/metadata.json: field "version" should be a string`,
 		`error: bad/metadata.json: field "timeout" must be a positive number of seconds, got -1`,
@@ -66,7 +67,7 @@ func TestEveryProblemIsReported(t *testing.T) {
 		`error: bad/tests/b.json: "input" is missing`,
 		`error: bad/tests/b.json: give either "expected_output" or "expected_error", not both`,
 		`error: bad/tests/b.json: mock.http: "url" must be a non-empty string`,
-		`error: bad/tests/c.json: 1:12: invalid JSON`,
+		`error: bad/tests/c.json:1:12: invalid JSON`,
 	}
 	var lines []string
 	for _, p := range got {
@@ -132,5 +133,77 @@ func TestPathWithBrokenTasks(t *testing.T) {
 	rep.Write(&b)
 	if !strings.Contains(b.String(), "invalid: 2 tasks, 2 errors, ") {
 		t.Fatalf("report:\n%s", b.String())
+	}
+}
+
+// TestMetadataRulesMatchLoader checks that validate reports an error for
+// metadata.json exactly when the loader rejects it, with the same message.
+func TestMetadataRulesMatchLoader(t *testing.T) {
+	t.Parallel()
+	eng := newEngine(t)
+	tests := []struct {
+		name     string
+		metadata string
+		wantErr  string // empty: accepted by both
+	}{
+		{"slug", `{"name": "ok-name"}`, ""},
+		{"not a slug but usable", `{"name": "MyTask"}`, ""},
+		{"spaces", `{"name": "My Task With Spaces!"}`, `a name must not contain ' '`},
+		{"slash", `{"name": "a/b"}`, `a name must not contain '/'`},
+		{"too long", `{"name": "` + strings.Repeat("a", 129) + `"}`, "a name must be at most 128 bytes"},
+		{"empty name", `{"name": ""}`, `field "name" must not be empty`},
+		{"blank name", `{"name": "  "}`, `field "name" must not be empty`},
+		{"zero timeout", `{"timeout": 0}`, `field "timeout" must be a positive number of seconds`},
+		{"huge timeout", `{"timeout": 1e9}`, `field "timeout" must be at most 31536000 seconds (365 days), got 1e9`},
+		{"timeout string", `{"timeout": "30s"}`, ""},
+		{"timeout seconds", `{"timeout": 30}`, ""},
+		{"bom", "\ufeff{\"name\": \"bom\"}", ""},
+		{"syntax error", "{\n  \"name\": \"x\",,\n}", "invalid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := files(map[string]string{"main.js": "function main(){ return 1 }", "metadata.json": tt.metadata})
+			_, loadErr := taskfmt.FromFiles("task", fs)
+			var errs []string
+			for _, p := range Files(t.Context(), eng, "task", "task", fs) {
+				if p.Severity == SeverityError {
+					errs = append(errs, p.String())
+				}
+			}
+			if tt.wantErr == "" {
+				if loadErr != nil || len(errs) > 0 {
+					t.Fatalf("load: %v; validate: %q", loadErr, errs)
+				}
+				return
+			}
+			if loadErr == nil || !strings.Contains(loadErr.Error(), tt.wantErr) {
+				t.Fatalf("load error = %v, want %q", loadErr, tt.wantErr)
+			}
+			if len(errs) != 1 || errs[0] != "error: "+loadErr.Error() {
+				t.Fatalf("validate errors = %q, want [%q]", errs, "error: "+loadErr.Error())
+			}
+		})
+	}
+}
+
+// TestFileLineColumnFormat checks that JSON syntax errors of every JSON file
+// are reported as "file:line:col: message".
+func TestFileLineColumnFormat(t *testing.T) {
+	t.Parallel()
+	eng := newEngine(t)
+	bad := "{\n  \"a\": 1,,\n}"
+	for _, f := range []string{taskfmt.MetadataFile, taskfmt.InputSchemaFile, taskfmt.OutputSchemaFile, "tests/t.json"} {
+		t.Run(f, func(t *testing.T) {
+			t.Parallel()
+			got := Files(t.Context(), eng, "task", "task", files(map[string]string{"main.js": "function main(){ return 1 }", f: bad}))
+			want := "error: task/" + f + ":2:10: invalid JSON"
+			for _, p := range got {
+				if strings.HasPrefix(p.String(), want) {
+					return
+				}
+			}
+			t.Fatalf("no %q in %v", want, got)
+		})
 	}
 }

@@ -47,7 +47,7 @@ type HTTPSettings struct {
 	DeniedHosts  []string
 	// InsecureSkipVerify is http.verify_ssl: false.
 	InsecureSkipVerify bool
-	// MaxRedirects: 0 means the default, negative means none.
+	// MaxRedirects is http.max_redirects: 0 (or negative) follows none.
 	MaxRedirects     int
 	MaxResponseBytes int64
 	MaxRequestBytes  int64

@@ -40,16 +40,57 @@ var executionResource = &resource{
 
 // Create stores a new execution. Status defaults to pending, QueuedAt to
 // now, Attempt to 1; any status may be given (a run recorded after the
-// fact is created completed).
+// fact is created completed). An execution of a job becomes the job's
+// latest (execution_id) in the same transaction.
 func (r ExecutionRepo) Create(ctx context.Context, e core.Execution) (core.Execution, error) {
 	m, err := r.prepare(&e)
 	if err != nil {
 		return core.Execution{}, err
 	}
-	if _, err := r.s.w.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
-		return core.Execution{}, mapError(err)
+	err = r.s.RunInTx(ctx, func(ctx context.Context, s *Store) error {
+		if _, err := s.w.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
+			return mapError(err)
+		}
+		return (ExecutionRepo{s}).markLatest(ctx, []*executionModel{m})
+	})
+	if err != nil {
+		return core.Execution{}, err
 	}
 	return executionFromModel(m)
+}
+
+// markLatest makes the executions ms, just created, their jobs' latest
+// (jobs.execution_id, SPEC §4.1): one UPDATE for the lot, in the
+// transaction that created them.
+func (r ExecutionRepo) markLatest(ctx context.Context, ms []*executionModel) error {
+	var (
+		when strings.Builder
+		args []any
+		ids  []int64
+	)
+	latest := make(map[int64]int64, len(ms))
+	for _, m := range ms {
+		if m.JobID == nil {
+			continue
+		}
+		if cur, ok := latest[*m.JobID]; !ok {
+			ids = append(ids, *m.JobID)
+			latest[*m.JobID] = m.ID
+		} else if m.ID > cur {
+			latest[*m.JobID] = m.ID
+		}
+	}
+	for _, id := range ids {
+		when.WriteString(" WHEN ? THEN ?")
+		args = append(args, id, latest[id])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := r.s.w.NewUpdate().Model((*jobModel)(nil)).
+		Set("execution_id = CASE id"+when.String()+" ELSE execution_id END", args...).
+		Where("id IN (?)", bun.List(ids)).Exec(ctx)
+	return mapError(err)
 }
 
 // prepare validates a new execution, fills what Create defaults and
@@ -91,9 +132,9 @@ const executionChunk = 500
 
 // CreateMany stores many new executions, each as Create would, with one
 // multi-row INSERT per 500: what a dispatcher that claims jobs in batches
-// uses. The stored executions are returned in the order given. An invalid
-// execution fails the whole call before anything is stored; more than 500
-// are stored in one transaction.
+// uses. The stored executions are returned in the order given, and each
+// becomes its job's latest (execution_id) in the same transaction. An
+// invalid execution fails the whole call before anything is stored.
 func (r ExecutionRepo) CreateMany(ctx context.Context, es []core.Execution) ([]core.Execution, error) {
 	if len(es) == 0 {
 		return nil, nil
@@ -115,15 +156,11 @@ func (r ExecutionRepo) CreateMany(ctx context.Context, es []core.Execution) ([]c
 		}
 		return nil
 	}
-	var err error
-	if len(ms) <= executionChunk {
-		err = insert(ctx, r.s)
-	} else {
-		err = r.s.RunInTx(ctx, insert)
-	}
-	if err != nil {
+	// The executions and their jobs' execution_id are written together.
+	if err := r.s.RunInTx(ctx, insert); err != nil {
 		return nil, err
 	}
+	var err error
 	for i, m := range ms {
 		if out[i], err = executionFromModel(m); err != nil {
 			return nil, err
@@ -156,7 +193,7 @@ func (r ExecutionRepo) insertChunk(ctx context.Context, ms []*executionModel) er
 		}
 		m.ID = id
 	}
-	return nil
+	return r.markLatest(ctx, ms)
 }
 
 func (r ExecutionRepo) getWhere(ctx context.Context, db bun.IDB, key any, where string, args ...any) (core.Execution, error) {

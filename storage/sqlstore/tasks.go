@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/uptrace/bun"
+
 	"github.com/ratchet-go/ratchet/core"
 )
 
@@ -224,10 +226,28 @@ func (r TaskRepo) SetLoadError(ctx context.Context, id int64, msg string) error 
 	return affected(res, err, "task", id)
 }
 
-// Delete removes a task with its versions, schedules, jobs and executions.
+// Delete removes a task with its versions, schedules and finished jobs
+// (with their executions and deliveries). While the task has unfinished
+// jobs (queued, processing or retrying) it is a ConflictError whose
+// details give their number (unfinished_jobs): cancel them or let them
+// finish first.
 func (r TaskRepo) Delete(ctx context.Context, id int64) error {
-	res, err := r.s.w.NewDelete().Model((*taskModel)(nil)).Where("id = ?", id).Exec(ctx)
-	return affected(res, err, "task", id)
+	return r.s.RunInTx(ctx, func(ctx context.Context, tx *Store) error {
+		n, err := tx.w.NewSelect().Model((*jobModel)(nil)).
+			Where("task_id = ?", id).
+			Where("status IN (?)", bun.List([]core.JobStatus{core.JobQueued, core.JobProcessing, core.JobRetrying})).
+			Count(ctx)
+		if err != nil {
+			return mapError(err)
+		}
+		if n > 0 {
+			return core.Errorf(core.KindConflict,
+				"task %d has %d unfinished jobs (queued, processing or retrying): cancel them or let them finish before deleting it", id, n).
+				WithDetail("task_id", id).WithDetail("unfinished_jobs", n)
+		}
+		res, err := tx.w.NewDelete().Model((*taskModel)(nil)).Where("id = ?", id).Exec(ctx)
+		return affected(res, err, "task", id)
+	})
 }
 
 // affected turns "no row changed" into a NotFoundError.

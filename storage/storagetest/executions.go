@@ -235,3 +235,45 @@ func padded(i int) string {
 	}
 	return string(b[:])
 }
+
+// testLatestExecution checks that creating an execution of a job makes it
+// the job's execution_id at once (SPEC §4.1: "execution_id is the latest"),
+// so a processing job, and a running job cancelled, show it.
+func testLatestExecution(t *testing.T, open Opener) {
+	ctx := t.Context()
+	st := Migrated(t, open)
+	task := seedTask(t, st, "latest-exec")
+	a := enqueue(t, st, core.Job{TaskID: task.ID})
+	b := enqueue(t, st, core.Job{TaskID: task.ID})
+	other := enqueue(t, st, core.Job{TaskID: task.ID})
+	claimed := must[[]core.Job](t)(st.Jobs().Claim(ctx, "n", 2, time.Minute))
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %d jobs, want 2", len(claimed))
+	}
+	execs := must[[]core.Execution](t)(st.Executions().CreateMany(ctx, []core.Execution{
+		{TaskID: task.ID, JobID: &a.ID, Status: core.ExecutionRunning},
+		{TaskID: task.ID, JobID: &b.ID, Status: core.ExecutionRunning},
+		{TaskID: task.ID, JobID: &b.ID, Status: core.ExecutionRunning},
+		{TaskID: task.ID},
+	}))
+	for _, tc := range []struct {
+		id   int64
+		want *int64
+	}{{a.ID, &execs[0].ID}, {b.ID, &execs[2].ID}, {other.ID, nil}} {
+		got := must[core.Job](t)(st.Jobs().Get(ctx, tc.id))
+		switch {
+		case tc.want == nil && got.ExecutionID != nil:
+			t.Errorf("job %d: execution_id = %d, want none", tc.id, *got.ExecutionID)
+		case tc.want != nil && (got.ExecutionID == nil || *got.ExecutionID != *tc.want):
+			t.Errorf("job %d: execution_id = %v, want %d", tc.id, got.ExecutionID, *tc.want)
+		}
+	}
+	cancelled := must[core.Job](t)(st.Jobs().Cancel(ctx, a.ID))
+	if cancelled.ExecutionID == nil || *cancelled.ExecutionID != execs[0].ID {
+		t.Errorf("cancelled running job: execution_id = %v, want %d", cancelled.ExecutionID, execs[0].ID)
+	}
+	one := must[core.Execution](t)(st.Executions().Create(ctx, core.Execution{TaskID: task.ID, JobID: &other.ID}))
+	if got := must[core.Job](t)(st.Jobs().Get(ctx, other.ID)); got.ExecutionID == nil || *got.ExecutionID != one.ID {
+		t.Errorf("after Create: execution_id = %v, want %d", got.ExecutionID, one.ID)
+	}
+}

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -89,8 +90,9 @@ func testTasks(t *testing.T, open Opener) {
 	}
 	wantKind(t, tasks.SetLoadError(ctx, 999999, "x"), core.KindNotFound)
 
-	// Deleting a task deletes what hangs off it.
-	job := enqueue(t, st, core.Job{TaskID: created.ID})
+	// Deleting a task deletes what hangs off it (its jobs finished: see
+	// testDeleteTaskWithUnfinishedJobs).
+	job := must[core.Job](t)(st.Jobs().Cancel(ctx, enqueue(t, st, core.Job{TaskID: created.ID}).ID))
 	sched := must[core.Schedule](t)(st.Schedules().Create(ctx, core.Schedule{TaskID: created.ID, Name: "s", CronExpression: "@hourly"}))
 	noErr(t, tasks.Delete(ctx, created.ID))
 	_, err = tasks.Get(ctx, created.ID)
@@ -169,4 +171,36 @@ func testTaskVersions(t *testing.T, open Opener) {
 	if !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("CurrentVersion of a bare task: %v", err)
 	}
+}
+
+// testDeleteTaskWithUnfinishedJobs: a task is not deleted while it has
+// queued, processing or retrying jobs; once they finish it is, with them.
+func testDeleteTaskWithUnfinishedJobs(t *testing.T, open Opener) {
+	ctx := t.Context()
+	st := Migrated(t, open)
+	task := seedTask(t, st, "busy")
+	jobIn(t, st, task.ID, core.JobQueued)
+	jobIn(t, st, task.ID, core.JobRetrying)
+	done := jobIn(t, st, task.ID, core.JobCompleted)
+	err := st.Tasks().Delete(ctx, task.ID)
+	wantKind(t, err, core.KindConflict)
+	var ce *core.Error
+	if errors.As(err, &ce) && fmt.Sprint(ce.Details["unfinished_jobs"]) != "2" {
+		t.Errorf("details = %v, want unfinished_jobs 2", ce.Details)
+	}
+	if _, err := st.Tasks().Get(ctx, task.ID); err != nil {
+		t.Fatalf("refused delete removed the task: %v", err)
+	}
+	page := must[core.Page[core.Job]](t)(st.Jobs().List(ctx, core.ListQuery{
+		Filters: []core.Filter{{Field: "task_id", Op: core.OpEq, Values: []string{fmt.Sprint(task.ID)}}}, Limit: 10,
+	}))
+	for _, j := range page.Items {
+		if j.ID != done.ID {
+			must[core.Job](t)(st.Jobs().Cancel(ctx, j.ID))
+		}
+	}
+	noErr(t, st.Tasks().Delete(ctx, task.ID))
+	wantKind(t, st.Tasks().Delete(ctx, task.ID), core.KindNotFound)
+	_, err = st.Jobs().Get(ctx, done.ID)
+	wantKind(t, err, core.KindNotFound)
 }

@@ -93,12 +93,14 @@ func newAPIKeyListCmd(app *App) *cobra.Command {
 				return err
 			}
 			if output == "json" {
-				if keys == nil {
-					keys = []sqlstore.APIKey{}
+				out := make([]apiKeyJSON, len(keys))
+				for i, k := range keys {
+					out[i] = apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: k.Role,
+						CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 				}
 				enc := json.NewEncoder(app.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(keys)
+				return enc.Encode(out)
 			}
 			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tROLE\tCREATED\tLAST USED\tSTATUS")
@@ -115,6 +117,18 @@ func newAPIKeyListCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	return cmd
+}
+
+// apiKeyJSON is a key as `apikey list -o json` shows it: every field
+// present, null when unset (a key never used has last_used_at null).
+type apiKeyJSON struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Role       string     `json:"role"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
 func newAPIKeyRevokeCmd(app *App) *cobra.Command {

@@ -5,12 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ratchet-go/ratchet/lib/server/apikey"
+	"github.com/ratchet-go/ratchet/storage/sqlstore"
 )
 
 func TestAPIKeyLifecycle(t *testing.T) {
-	t.Setenv("RATCHET_DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "keys.db"))
+	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "keys.db")
+	t.Setenv("RATCHET_DATABASE_URL", dbURL)
 
 	r := run(t, "", "apikey", "create", "--name", "ci", "--role", "viewer")
 	if r.code != 0 {
@@ -40,6 +43,29 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	}
 	if len(keys) != 1 || keys[0].Name != "ci" || keys[0].Role != "viewer" || !strings.HasPrefix(secret, keys[0].Prefix) || keys[0].RevokedAt != nil {
 		t.Fatalf("keys = %+v", keys)
+	}
+
+	if !strings.Contains(r.stdout, `"last_used_at": null`) {
+		t.Fatalf("list -o json does not show last_used_at of a key never used:\n%s", r.stdout)
+	}
+
+	// A use recorded by the server shows in the table and in JSON.
+	used := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	store, err := sqlstore.Open(t.Context(), dbURL, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.APIKeys().Touch(t.Context(), keys[0].ID, used); err != nil {
+		t.Fatal(err)
+	}
+	_ = store.Close()
+	r = run(t, "", "apikey", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "LAST USED") || !strings.Contains(r.stdout, used.Format(time.RFC3339)) {
+		t.Fatalf("list does not show the last use: %s", r)
+	}
+	r = run(t, "", "apikey", "list", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"last_used_at": "2026-01-02T03:04:05Z"`) {
+		t.Fatalf("list -o json does not show the last use: %s", r)
 	}
 
 	if r := run(t, "", "apikey", "revoke", "1"); r.code != 0 {

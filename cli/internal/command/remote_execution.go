@@ -72,11 +72,11 @@ func newExecutionListCmd(app *App, rf *remoteFlags) *cobra.Command {
 
 func newExecutionGetCmd(app *App, rf *remoteFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ID",
+		Use:   "get ID|UUID",
 		Short: "Show an execution",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("execution", args[0])
+			ref, err := parseRef("execution", args[0])
 			if err != nil {
 				return err
 			}
@@ -86,7 +86,7 @@ func newExecutionGetCmd(app *App, rf *remoteFlags) *cobra.Command {
 			}
 			var e *apitypes.Execution
 			if err := r.call(cmd, func(ctx context.Context) (err error) {
-				e, err = r.client.GetExecution(ctx, id)
+				e, err = r.client.GetExecutionByRef(ctx, ref)
 				return err
 			}); err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/ratchet-go/ratchet/api/apitypes"
@@ -36,6 +37,19 @@ func newRemoteJobCmd(app *App) *cobra.Command {
 		newJobDeliveriesCmd(app, rf),
 	)
 	return cmd
+}
+
+// parseRef reads an id-or-uuid argument of the get commands: a positive
+// number or a UUID, passed to the server as given (REST accepts either).
+func parseRef(what, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if id, err := strconv.ParseInt(s, 10, 64); err == nil && id > 0 {
+		return s, nil
+	}
+	if _, err := uuid.Parse(s); err == nil {
+		return s, nil
+	}
+	return "", NewUsageError("invalid %s id %q: want a positive number or a UUID", what, s)
 }
 
 // parseID reads a numeric id argument; anything else is a usage error.
@@ -101,11 +115,11 @@ func attempts(j apitypes.Job) string {
 
 func newJobGetCmd(app *App, rf *remoteFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ID",
+		Use:   "get ID|UUID",
 		Short: "Show a job",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("job", args[0])
+			ref, err := parseRef("job", args[0])
 			if err != nil {
 				return err
 			}
@@ -113,7 +127,7 @@ func newJobGetCmd(app *App, rf *remoteFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			job, err := r.getJob(cmd, id)
+			job, err := r.getJob(cmd, ref)
 			if err != nil {
 				return err
 			}
@@ -122,10 +136,10 @@ func newJobGetCmd(app *App, rf *remoteFlags) *cobra.Command {
 	}
 }
 
-func (r *remote) getJob(cmd *cobra.Command, id int64) (*apitypes.Job, error) {
+func (r *remote) getJob(cmd *cobra.Command, ref string) (*apitypes.Job, error) {
 	var job *apitypes.Job
 	err := r.call(cmd, func(ctx context.Context) (err error) {
-		job, err = r.client.GetJob(ctx, id)
+		job, err = r.client.GetJobByRef(ctx, ref)
 		return err
 	})
 	return job, err
@@ -172,9 +186,9 @@ func newJobCreateCmd(app *App, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Queue a job for a task",
-		Example: `  ratchet job create --task addition --input-json '{"a":1,"b":2}' --priority high
+		Example: `  ratchet job create --task addition --input-json '{"num1":1,"num2":2}' --priority high
   ratchet job create --task report --input-file in.json --delay 10m --idempotency-key report-2025-01
-  ratchet job create --task addition --input-json '{"a":1,"b":2}' --wait`,
+  ratchet job create --task addition --input-json '{"num1":1,"num2":2}' --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			flags := cmd.Flags()
@@ -351,11 +365,11 @@ func newJobStatsCmd(app *App, rf *remoteFlags) *cobra.Command {
 
 func newJobDeliveriesCmd(app *App, rf *remoteFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "deliveries ID",
+		Use:   "deliveries ID|UUID",
 		Short: "List the output deliveries of a job (files written, webhooks called)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("job", args[0])
+			ref, err := parseRef("job", args[0])
 			if err != nil {
 				return err
 			}
@@ -363,6 +377,13 @@ func newJobDeliveriesCmd(app *App, rf *remoteFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The job must exist: an empty list would not tell a job
+			// without deliveries from a job that is not there.
+			job, err := r.getJob(cmd, ref)
+			if err != nil {
+				return err
+			}
+			id := job.ID
 			opts := clientListAll(map[string][]string{"job_id": {strconv.FormatInt(id, 10)}})
 			var ds []apitypes.Delivery
 			if err := r.call(cmd, func(ctx context.Context) (err error) {

@@ -108,11 +108,11 @@ func scheduleDetail(t *tableWriter, s *apitypes.Schedule) {
 
 func newScheduleGetCmd(app *App, rf *remoteFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ID",
+		Use:   "get ID|UUID",
 		Short: "Show a schedule",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("schedule", args[0])
+			ref, err := parseRef("schedule", args[0])
 			if err != nil {
 				return err
 			}
@@ -122,7 +122,7 @@ func newScheduleGetCmd(app *App, rf *remoteFlags) *cobra.Command {
 			}
 			var s *apitypes.Schedule
 			if err := r.call(cmd, func(ctx context.Context) (err error) {
-				s, err = r.client.GetSchedule(ctx, id)
+				s, err = r.client.GetScheduleByRef(ctx, ref)
 				return err
 			}); err != nil {
 				return err
@@ -158,7 +158,7 @@ func newScheduleCreateCmd(app *App, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a schedule that queues a job for a task on a cron expression",
-		Example: `  ratchet schedule create --task addition --cron "*/5 * * * *" --input-json '{"a":1,"b":2}'
+		Example: `  ratchet schedule create --task addition --cron "*/5 * * * *" --input-json '{"num1":1,"num2":2}'
   ratchet schedule create --task report --cron "0 9 * * MON" --timezone Europe/Paris --name weekly-report`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -295,11 +295,13 @@ func newTaskExecuteCmd(app *App, rf *remoteFlags) *cobra.Command {
 		Long: `Execute a task on the server. By default the call waits for the execution and
 prints the task's output JSON on stdout (exit 0); a failure prints
 "<ErrorType>: <message>" on stderr and exits 1, as run-once does. -o json prints
-the whole execution instead of the output.
+the whole execution instead of the output, and on a failure the error envelope
+(details.execution_id names the failed execution). On a terminal, stderr shows
+the elapsed time while the execution runs.
 
 With --async the server queues a job and the command prints it; add --wait to
 follow the job until it finishes (exit 1 if it fails).`,
-		Example: `  ratchet task execute addition --input-json '{"a":1,"b":2}'
+		Example: `  ratchet task execute addition --input-json '{"num1":1,"num2":2}'
   ratchet task execute weather --input-file in.json --async --priority high --wait`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -348,6 +350,13 @@ follow the job until it finishes (exit 1 if it fails).`,
 			stop()
 			if ae := (*client.APIError)(nil); errors.As(err, &ae) && executionFailed(ae) {
 				fmt.Fprintf(app.Stderr, "%s: %s\n", ae.Type, ae.Message)
+				if r.json {
+					// The error envelope, with details.execution_id, so that
+					// scripts can find the failed execution.
+					if err := r.printJSON(); err != nil {
+						return err
+					}
+				}
 				return errReported
 			}
 			if err != nil {
@@ -355,6 +364,11 @@ follow the job until it finishes (exit 1 if it fails).`,
 			}
 			if exec.Status != core.ExecutionCompleted {
 				fmt.Fprintf(app.Stderr, "%s\n", errorText(exec.ErrorType, exec.ErrorMessage))
+				if r.json {
+					if err := r.printJSON(); err != nil {
+						return err
+					}
+				}
 				return errReported
 			}
 			if r.json {
@@ -454,7 +468,7 @@ func newTaskValidateCmd(app *App, rf *remoteFlags) *cobra.Command {
 		Long: `Check the task's files on the server and list every problem; with an input,
 also check it against the input schema. The exit code is 1 if any problem is an
 error or the input does not match (warnings alone pass).`,
-		Example: `  ratchet task validate addition --input-json '{"a":1}'`,
+		Example: `  ratchet task validate addition --input-json '{"num1":1,"num2":2}'`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			input, err := optionalInput(app, inputJSON, inputFile)

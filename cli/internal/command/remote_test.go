@@ -316,6 +316,18 @@ func TestRemoteTaskExecute(t *testing.T) {
 	if r.code != 1 || r.stderr != "ValidationError: a must be a number\n" || r.stdout != "" {
 		t.Errorf("sync failure: want exit 1 and \"<ErrorType>: <message>\" on stderr, got %v", r)
 	}
+	// -o json: the error envelope on stdout, naming the failed execution.
+	r = run(t, "", "task", "execute", "failing", "--server", url, "--input-json", `{"a":"x"}`, "-o", "json")
+	var env struct {
+		Error struct {
+			Type    string         `json:"type"`
+			Details map[string]any `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &env); r.code != 1 || err != nil || env.Error.Type != "ValidationError" ||
+		env.Error.Details["execution_id"] != 10.0 {
+		t.Errorf("sync failure with -o json: want exit 1 and the envelope on stdout, got %v", r)
+	}
 	r = run(t, "", "task", "execute", "queued", "--server", url, "--input-json", `{}`, "--async", "--priority", "high")
 	if r.code != 0 || !strings.Contains(r.stdout, "Queued job 42") || !strings.Contains(r.stdout, "ratchet job wait 42") {
 		t.Errorf("async: %v", r)
@@ -703,5 +715,79 @@ func TestRemoteTaskGetTestValidateUpdate(t *testing.T) {
 	r = run(t, "", "task", "execute", "nope", "--server", url)
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: NotFoundError: task nope not found") {
 		t.Errorf("execute of a missing task: %v", r)
+	}
+}
+
+func TestRemoteGetByUUID(t *testing.T) {
+	t.Parallel()
+	const u = "0190f5c2-7b7e-7cc0-8c4e-1234567890ab"
+	sched := `{"id":3,"uuid":"` + u + `","task_id":1,"name":"every-5","cron_expression":"*/5 * * * *","timezone":"UTC",` +
+		`"input":{},"enabled":true,"max_executions":null,"execution_count":0,"next_run_at":null,` +
+		`"last_run_at":null,"output_destinations":[],"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
+	exec := `{"id":9,"uuid":"` + u + `","task_id":1,"task_name":"addition","job_id":null,"status":"completed","input":{},` +
+		`"output":{"sum":3},"attempt":1,"queued_at":"2025-01-02T03:04:05Z","started_at":null,"completed_at":null}`
+	url := fakeAPI(t, map[string]http.HandlerFunc{
+		"GET /api/v1/jobs/" + u:       func(w http.ResponseWriter, r *http.Request) { writeRaw(w, 200, jobJSON(5, "queued", "", "", 0)) },
+		"GET /api/v1/executions/" + u: func(w http.ResponseWriter, r *http.Request) { writeRaw(w, 200, exec) },
+		"GET /api/v1/schedules/" + u:  func(w http.ResponseWriter, r *http.Request) { writeRaw(w, 200, sched) },
+	})
+	for _, what := range []string{"job", "execution", "schedule"} {
+		r := run(t, "", what, "get", u, "--server", url, "-o", "json")
+		if r.code != 0 || !strings.Contains(r.stdout, `"id"`) {
+			t.Errorf("%s get UUID: %v", what, r)
+		}
+	}
+	if r := run(t, "", "job", "get", "not-a-uuid", "--server", url); r.code != ExitUsage ||
+		!strings.Contains(r.stderr, "want a positive number or a UUID") {
+		t.Errorf("bad ref: %v", r)
+	}
+}
+
+func TestRemoteJobDeliveries(t *testing.T) {
+	t.Parallel()
+	url := fakeAPI(t, map[string]http.HandlerFunc{
+		"GET /api/v1/jobs/{id}": func(w http.ResponseWriter, r *http.Request) {
+			if r.PathValue("id") != "5" {
+				writeRaw(w, 404, envelope(404, "NotFoundError", "job "+r.PathValue("id")+" not found", nil))
+				return
+			}
+			writeRaw(w, 200, jobJSON(5, "completed", "", "", 1))
+		},
+		"GET /api/v1/deliveries": func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("job_id") != "5" {
+				t.Errorf("deliveries query %s", r.URL.RawQuery)
+			}
+			w.Header().Set("X-Total-Count", "0")
+			writeRaw(w, 200, "[]")
+		},
+	})
+	r := run(t, "", "job", "deliveries", "99999", "--server", url)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "NotFoundError: job 99999 not found") {
+		t.Errorf("deliveries of a missing job: %v", r)
+	}
+	r = run(t, "", "job", "deliveries", "5", "--server", url)
+	if r.code != 0 || !strings.Contains(r.stderr, "No deliveries for job 5") {
+		t.Errorf("deliveries of a job without any: %v", r)
+	}
+}
+
+// TestRemoteExamplesUseRealInputs checks that the help examples of the
+// remote commands give the bundled addition task its real input
+// (num1, num2), so that they run as shown.
+func TestRemoteExamplesUseRealInputs(t *testing.T) {
+	t.Parallel()
+	root := NewRootCmd(NewApp(strings.NewReader(""), io.Discard, io.Discard))
+	for _, name := range []string{"task", "job", "schedule"} {
+		cmd, _, err := root.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sub := range cmd.Commands() {
+			for line := range strings.SplitSeq(sub.Example, "\n") {
+				if strings.Contains(line, "addition") && strings.Contains(line, "--input-json") && !strings.Contains(line, `"num1"`) {
+					t.Errorf("%s %s: example %q does not give addition its input {num1, num2}", name, sub.Name(), strings.TrimSpace(line))
+				}
+			}
+		}
 	}
 }

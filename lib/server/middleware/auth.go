@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,6 +36,19 @@ type Key struct {
 type KeyStore interface {
 	LookupKey(ctx context.Context, hash string) (Key, error)
 }
+
+// KeyToucher is implemented by a KeyStore that records when a stored key
+// was last used (shown by `ratchet apikey list`).
+type KeyToucher interface {
+	TouchKey(ctx context.Context, id int64, at time.Time) error
+}
+
+// DefaultTouchInterval is how often at most the last use of one key is
+// recorded.
+const DefaultTouchInterval = time.Minute
+
+// touchTimeout bounds one recording of a key's last use.
+const touchTimeout = 5 * time.Second
 
 // PublicRoutes need no API key, whatever the configuration: the probes
 // and scrapes (Kubernetes, Prometheus), the version, the OpenAPI
@@ -89,6 +104,11 @@ type AuthConfig struct {
 	RequiredRole func(method, route string) apikey.Role
 	// Logger reports stored keys with an unknown role.
 	Logger *slog.Logger
+	// TouchInterval is how often at most the last use of a stored key is
+	// recorded, when Store is a KeyToucher (default DefaultTouchInterval).
+	TouchInterval time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Auth authenticates API keys (Authorization: Bearer KEY or X-API-Key:
@@ -98,6 +118,10 @@ type AuthConfig struct {
 type Auth struct {
 	cfg    AuthConfig
 	static map[string]apikey.Principal // by hash
+
+	mu      sync.Mutex
+	touched map[int64]time.Time // key id -> when its last use was last recorded
+	touches sync.WaitGroup
 }
 
 // NewAuth checks the static keys: each must have a key and a valid role
@@ -112,7 +136,13 @@ func NewAuth(cfg AuthConfig) (*Auth, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Auth{cfg: cfg, static: map[string]apikey.Principal{}}
+	if cfg.TouchInterval <= 0 {
+		cfg.TouchInterval = DefaultTouchInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &Auth{cfg: cfg, static: map[string]apikey.Principal{}, touched: map[int64]time.Time{}}
 	for i, k := range cfg.StaticKeys {
 		role, ok := apikey.ParseRole(k.Role)
 		if !ok {
@@ -236,5 +266,38 @@ func (a *Auth) identify(ctx context.Context, authorization, xAPIKey string) (api
 			slog.Int64("key_id", k.ID), slog.String("role", k.Role))
 		return apikey.Principal{}, core.Errorf(core.KindAuthorization, "API key %q has no valid role", k.Name)
 	}
+	a.touch(ctx, k.ID)
 	return apikey.Principal{Name: k.Name, Role: role, KeyID: k.ID, Source: apikey.SourceDatabase}, nil
 }
+
+// touch records the use of stored key id, at most once per TouchInterval,
+// in the background: a slow or failing database never delays or fails
+// the request.
+func (a *Auth) touch(ctx context.Context, id int64) {
+	toucher, ok := a.cfg.Store.(KeyToucher)
+	if !ok {
+		return
+	}
+	now := a.cfg.Now()
+	a.mu.Lock()
+	if last, ok := a.touched[id]; ok && now.Sub(last) < a.cfg.TouchInterval {
+		a.mu.Unlock()
+		return
+	}
+	a.touched[id] = now
+	a.mu.Unlock()
+	a.touches.Add(1)
+	go func() {
+		defer a.touches.Done()
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), touchTimeout)
+		defer cancel()
+		if err := toucher.TouchKey(tctx, id, now); err != nil {
+			a.cfg.Logger.WarnContext(tctx, "recording the last use of an API key failed",
+				slog.Int64("key_id", id), slog.String("error", err.Error()))
+		}
+	}()
+}
+
+// Wait waits for the last-use recordings in flight (for shutdown and
+// tests).
+func (a *Auth) Wait() { a.touches.Wait() }

@@ -40,7 +40,7 @@ func TestSaneRequestID(t *testing.T) {
 	for id, want := range map[string]bool{
 		"": false, "abc": true, "0190f5c2-7b7e-7cc0-8c4e-1234567890ab": true, "a.b_c:d-e": true,
 		strings.Repeat("x", 128): true, strings.Repeat("x", 129): false,
-		"a b": false, "a\nb": false, "<x>": false, "é": false,
+		"a b": false, "a\nb": false, "a\x01b": false, "<x>": false, "é": false,
 	} {
 		if got := middleware.SaneRequestID(id); got != want {
 			t.Errorf("SaneRequestID(%q) = %v", id, got)

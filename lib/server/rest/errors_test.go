@@ -82,6 +82,8 @@ func TestErrors(t *testing.T) {
 		{"bad page", "GET", "/api/v1/executions?_start=5&_end=2", nil, nil, 400, "InvalidArgumentError", map[string]any{"parameter": "_end"}},
 		{"page too large", "GET", "/api/v1/schedules?_start=0&_end=5000", nil, nil, 400, "InvalidArgumentError", map[string]any{"parameter": "_end"}},
 		{"bad order", "GET", "/api/v1/deliveries?_sort=id&_order=up", nil, nil, 400, "InvalidArgumentError", map[string]any{"parameter": "_order"}},
+		{"search too long", "GET", "/api/v1/jobs?q=" + strings.Repeat("%25", 60000), nil, nil, 400, "InvalidArgumentError", map[string]any{"parameter": "q", "max_length": 1000}},
+		{"like pattern too long", "GET", "/api/v1/tasks?name_like=" + strings.Repeat("a", 60000), nil, nil, 400, "InvalidArgumentError", map[string]any{"parameter": "name_like", "max_length": 1000}},
 		{"unknown worker filter", "GET", "/api/v1/workers?colour=red", nil, nil, 400, "InvalidArgumentError", map[string]any{"field": "colour"}},
 		// Unknown ids.
 		{"unknown task", "GET", "/api/v1/tasks/no-such-task", nil, nil, 404, "NotFoundError", nil},
@@ -100,6 +102,7 @@ func TestErrors(t *testing.T) {
 		// Forbidden state changes.
 		{"cancel a completed job", "POST", fmt.Sprintf("/api/v1/jobs/%d/cancel", done.ID), nil, nil, 409, "ConflictError", nil},
 		{"retry a queued job", "POST", fmt.Sprintf("/api/v1/jobs/%d/retry", queued.ID), nil, nil, 409, "ConflictError", map[string]any{"status": "queued"}},
+		{"delete a task with unfinished jobs", "DELETE", "/api/v1/tasks/addition", nil, nil, 409, "ConflictError", map[string]any{"unfinished_jobs": "*"}},
 		{"delete a queued job", "DELETE", fmt.Sprintf("/api/v1/jobs/%d", queued.ID), nil, nil, 409, "ConflictError", nil},
 		// Bodies.
 		{"unknown body field", "POST", "/api/v1/jobs", map[string]any{"task_id": "addition", "bogus": 1}, nil, 400, "InvalidArgumentError", map[string]any{"field": "bogus"}},
