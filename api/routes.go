@@ -242,7 +242,7 @@ var routes = []Route{
 		Status: http.StatusOK, spec: routeSpec{idParam: "int", response: apitypes.Schedule{}, errors: []int{404}}},
 	{Method: http.MethodPost, Path: v1("/schedules/{id}/trigger"), OperationID: "triggerSchedule", Tag: tagSchedules, Summary: "Trigger a schedule now",
 		Status: http.StatusAccepted, spec: routeSpec{
-			description: "Queues one job now with the schedule's input and destinations, outside the cron ticks; answers 202 with the job.",
+			description: "Queues one job now with the schedule's input and destinations, outside the cron ticks; answers 202 with the job. A manual trigger does not count toward execution_count or max_executions, so it works on a schedule that has reached its limit (but not for a disabled task: 409).",
 			idParam:     "int", response: apitypes.Job{}, errors: []int{404, 409},
 		}},
 

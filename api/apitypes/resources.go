@@ -117,7 +117,7 @@ type Schedule struct {
 	Input              json.RawMessage     `json:"input" doc:"Input of every job the schedule enqueues."`
 	Enabled            bool                `json:"enabled"`
 	MaxExecutions      *int                `json:"max_executions" doc:"The schedule stops after this many jobs; null for no limit."`
-	ExecutionCount     int                 `json:"execution_count" doc:"Jobs enqueued so far."`
+	ExecutionCount     int                 `json:"execution_count" doc:"Jobs the cron ticks have enqueued so far; manual triggers are not counted."`
 	NextRunAt          *time.Time          `json:"next_run_at"`
 	LastRunAt          *time.Time          `json:"last_run_at"`
 	OutputDestinations []OutputDestination `json:"output_destinations"`
