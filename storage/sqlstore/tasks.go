@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -173,7 +174,13 @@ func (r TaskRepo) Save(ctx context.Context, t core.Task, v core.TaskVersion) (co
 		}
 		t.ID, t.UUID, t.CreatedAt = cur.ID, cur.UUID, cur.CreatedAt
 		result = TaskUnchanged
-		if cur.Checksum != v.Checksum {
+		if cur.Checksum == v.Checksum {
+			// Same content: the version stays what it is (it may have been
+			// bumped below by an earlier change the files do not record).
+			t.Version = cur.Version
+		} else {
+			t.Version = nextVersion(cur.Version, t.Version)
+			v.Version = t.Version
 			if _, err := tr.insertVersion(ctx, cur.ID, t.Version, v); err != nil {
 				return err
 			}
@@ -398,4 +405,52 @@ func (r TaskRepo) CurrentVersion(ctx context.Context, taskID int64) (core.TaskVe
 		return core.TaskVersion{}, notFound(err, "version of task", taskID)
 	}
 	return versionFromModel(&m), nil
+}
+
+// nextVersion is the version of changed content: the given one when it is
+// newer than the current one, else the current one with its patch number
+// bumped, so that every change is a distinct version even when its
+// metadata.json keeps the old number. Versions that are not MAJOR.MINOR.PATCH
+// are taken as given.
+func nextVersion(cur, given string) string {
+	c, cok := parseSemver(cur)
+	g, gok := parseSemver(given)
+	if !cok || (!gok && given != "") {
+		return given
+	}
+	if gok && (g[0] != c[0] || g[1] != c[1] || g[2] != c[2]) && !semverLess(g, c) {
+		return given
+	}
+	return fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2]+1)
+}
+
+// parseSemver reads MAJOR.MINOR.PATCH (an optional leading v and any
+// -pre or +build suffix ignored).
+func parseSemver(s string) ([3]int, bool) {
+	var out [3]int
+	s = strings.TrimPrefix(s, "v")
+	if i := strings.IndexAny(s, "-+"); i >= 0 {
+		s = s[:i]
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return out, false
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return out, false
+		}
+		out[i] = n
+	}
+	return out, true
+}
+
+func semverLess(a, b [3]int) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
 }

@@ -128,6 +128,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Transactions", testTransactions},
 		{"Tasks", testTasks},
 		{"TaskVersions", testTaskVersions},
+		{"TaskVersionBump", testTaskVersionBump},
 		{"DeleteTaskWithUnfinishedJobs", testDeleteTaskWithUnfinishedJobs},
 		{"Enqueue", testEnqueue},
 		{"Idempotency", testIdempotency},

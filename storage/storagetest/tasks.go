@@ -204,3 +204,35 @@ func testDeleteTaskWithUnfinishedJobs(t *testing.T, open Opener) {
 	_, err = st.Jobs().Get(ctx, done.ID)
 	wantKind(t, err, core.KindNotFound)
 }
+
+// testTaskVersionBump: changed content whose metadata keeps (or lowers) the
+// version number still becomes a new, higher version; unchanged content
+// keeps the version it has.
+func testTaskVersionBump(t *testing.T, open Opener) {
+	ctx := t.Context()
+	tasks := Migrated(t, open).Tasks()
+	steps := []struct {
+		code, given, want string
+		res               sqlstore.SaveResult
+	}{
+		{"a", "1.0.0", "1.0.0", sqlstore.TaskCreated},
+		{"b", "1.0.0", "1.0.1", sqlstore.TaskNewVersion},     // same number, new code: bumped
+		{"b", "1.0.0", "1.0.1", sqlstore.TaskUnchanged},      // reload of the same files: kept
+		{"c", "1.0.0", "1.0.2", sqlstore.TaskNewVersion},     // older number than the current: bumped
+		{"d", "2.0.0", "2.0.0", sqlstore.TaskNewVersion},     // a newer number is taken as given
+		{"e", "release", "release", sqlstore.TaskNewVersion}, // not semver: as given
+	}
+	for i, s := range steps {
+		got, res, err := tasks.Save(ctx, core.Task{Name: "bump", Version: s.given, Enabled: true}, core.TaskVersion{Code: s.code})
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if res != s.res || got.Version != s.want {
+			t.Fatalf("step %d (code %q, version %q): result %s version %q, want %s %q", i, s.code, s.given, res, got.Version, s.res, s.want)
+		}
+		cur := must[core.TaskVersion](t)(tasks.CurrentVersion(ctx, got.ID))
+		if cur.Version != s.want {
+			t.Fatalf("step %d: current version row %q, want %q", i, cur.Version, s.want)
+		}
+	}
+}

@@ -319,6 +319,14 @@ func (h *handlers) patchedUpload(c echo.Context, task core.Task, p apitypes.Upda
 	}
 	if p.Metadata != nil {
 		files[taskfmt.MetadataFile] = p.Metadata
+	} else if meta, ok := files[taskfmt.MetadataFile]; ok {
+		// The stored metadata.json is the last upload's; label and
+		// description may have been patched since, and must not revert.
+		merged, err := currentMetadata(meta, task)
+		if err != nil {
+			return service.TaskUpload{}, err
+		}
+		files[taskfmt.MetadataFile] = merged
 	}
 	for file, v := range map[string]json.RawMessage{taskfmt.InputSchemaFile: p.InputSchema, taskfmt.OutputSchemaFile: p.OutputSchema} {
 		switch {
@@ -532,4 +540,25 @@ func checkInput(task core.Task, input json.RawMessage) (bool, []apitypes.Validat
 		out = append(out, apitypes.ValidationProblem{File: "input", Severity: string(validate.SeverityError), Message: p.String()})
 	}
 	return false, out
+}
+
+// currentMetadata is a stored metadata.json with the task's current label
+// and description written over the uploaded ones.
+func currentMetadata(meta json.RawMessage, task core.Task) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(meta, &m); err != nil || m == nil {
+		return meta, nil // not an object: the loader reports it as it is
+	}
+	for key, val := range map[string]string{"label": task.Label, "description": task.Description} {
+		if val == "" {
+			delete(m, key)
+			continue
+		}
+		b, err := json.Marshal(val)
+		if err != nil {
+			return nil, err
+		}
+		m[key] = b
+	}
+	return json.Marshal(m)
 }
