@@ -40,6 +40,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 			slog.String("path", req.URL.Path), slog.Int("status", env.StatusCode), slog.String("error", describe(err)))
 	}
 	s.errors.add(servedError{Time: env.Error.Timestamp, Method: req.Method, Path: req.URL.Path, Envelope: env})
+	if env.StatusCode == http.StatusTooManyRequests && c.Response().Header().Get(middleware.HeaderRetryAfter) == "" {
+		// A 429 that is not the rate limiter's (which says how long to
+		// wait) is a full job queue: clients that honour Retry-After
+		// come back after a second instead of hammering.
+		c.Response().Header().Set(middleware.HeaderRetryAfter, "1")
+	}
 	if req.Method == http.MethodHead {
 		err = c.NoContent(env.StatusCode)
 	} else {

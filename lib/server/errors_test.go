@@ -33,6 +33,9 @@ func mountTestRoutes(s *testServer) {
 	g.GET("/echo500", func(echo.Context) error {
 		return echo.NewHTTPError(http.StatusInternalServerError, "stack: main.go:12")
 	})
+	g.GET("/queuefull", func(echo.Context) error {
+		return core.Errorf(core.KindRateLimit, "the job queue is full")
+	})
 	g.GET("/conflict", func(echo.Context) error {
 		return core.Errorf(core.KindConflict, "job 7 is finished").WithDetail("job_id", 7)
 	})
@@ -83,6 +86,12 @@ func TestErrorEnvelopes(t *testing.T) {
 		{name: "internal error hidden", req: request{path: "/api/v1/test/internal"}, status: 500, typ: "InternalError", code: "INTERNAL", msgHas: "internal server error", msgLacks: "hunter2"},
 		{name: "echo 500 hidden", req: request{path: "/api/v1/test/echo500"}, status: 500, code: "INTERNAL", msgHas: "Internal Server Error", msgLacks: "main.go"},
 	}
+	t.Run("a 429 from a handler says when to retry", func(t *testing.T) {
+		rec := s.do(t, request{path: "/api/v1/test/queuefull"})
+		if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
+			t.Fatalf("status %d, Retry-After %q; want 429 with Retry-After 1", rec.Code, rec.Header().Get("Retry-After"))
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := s.do(t, tt.req)
