@@ -27,7 +27,7 @@ func newRunOnceCmd(app *App) *cobra.Command {
 	var (
 		fromFS, inputJSON, inputFile, recordDir string
 		timeout                                 time.Duration
-		isolated                                bool
+		isolated, showLogs                      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run-once",
@@ -37,14 +37,19 @@ code is 0; a failure prints "<ErrorType>: <message>" on stderr and exits 1.
 Malformed input or flags exit 2.
 
 The task runs in this process unless --isolated is given, which runs it in a
-worker process exactly as the server does.`,
-		Example: `  ratchet run-once --from-fs docs/examples/tasks/addition --input-json '{"a":1,"b":2}'
+worker process exactly as the server does. --logs prints what the task wrote
+with console.* on stderr, one "[level] message" line each, before the output
+or the error.`,
+		Example: `  ratchet run-once --from-fs docs/examples/tasks/addition --input-json '{"num1":1,"num2":2}'
   ratchet run-once --from-fs task.zip --input-file input.json --record ./rec`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			input, err := readInput(app.Stdin, inputJSON, inputFile)
 			if err != nil {
 				return err
+			}
+			if timeout < 0 {
+				return NewUsageError("--timeout must not be negative, got %s", timeout)
 			}
 			if isolated && recordDir != "" {
 				return NewUsageError("--record runs the task in process and cannot be combined with --isolated")
@@ -92,6 +97,11 @@ worker process exactly as the server does.`,
 					return fmt.Errorf("saving the recording: %w", err)
 				}
 			}
+			if showLogs {
+				for _, l := range res.Logs {
+					fmt.Fprintf(app.Stderr, "[%s] %s\n", l.Level, l.Message)
+				}
+			}
 			if res.Err != nil {
 				return app.reportFailure(res.Err)
 			}
@@ -108,8 +118,9 @@ worker process exactly as the server does.`,
 	f.StringVar(&inputJSON, "input-json", "", "input as a JSON document")
 	f.StringVar(&inputFile, "input-file", "", "file holding the input JSON (- for stdin)")
 	f.StringVar(&recordDir, "record", "", "write input.json, output.json and requests.har (HAR 1.2) to this folder")
-	f.DurationVar(&timeout, "timeout", 0, "limit for this execution (e.g. 10s); the task's and execution.max_execution_duration still apply")
+	f.DurationVar(&timeout, "timeout", 0, "limit for this execution (e.g. 10s; 0 means only the task's and execution.max_execution_duration apply)")
 	f.BoolVar(&isolated, "isolated", false, "run in a worker process, as the server does")
+	f.BoolVar(&showLogs, "logs", false, "print the task's console output on stderr")
 	_ = cmd.MarkFlagRequired("from-fs")
 	cmd.MarkFlagsMutuallyExclusive("input-json", "input-file")
 	cmd.MarkFlagsOneRequired("input-json", "input-file")

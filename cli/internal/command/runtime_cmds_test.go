@@ -18,6 +18,10 @@ func TestRunOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(broken, "main.js"), []byte("function(input) {"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	chatty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(chatty, "main.js"), []byte("function(input) { console.log('hello', 1); console.warn('careful'); return 7; }"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	loop := t.TempDir()
 	if err := os.WriteFile(filepath.Join(loop, "main.js"), []byte("function(input) { while (true) {} }"), 0o644); err != nil {
 		t.Fatal(err)
@@ -41,6 +45,9 @@ func TestRunOnce(t *testing.T) {
 		{"syntax error", "", []string{"--from-fs", broken, "--input-json", "{}"}, 1, "", "CompileError: "},
 		{"missing folder", "", []string{"--from-fs", filepath.Join(t.TempDir(), "none"), "--input-json", "{}"}, 1, "", ""},
 		{"timeout", "", []string{"--from-fs", loop, "--input-json", "{}", "--timeout", "100ms"}, 1, "", "TimeoutError: "},
+		{"negative timeout", "", []string{"--from-fs", addition, "--input-json", "{}", "--timeout", "-1s"}, 2, "", "Error: --timeout must not be negative"},
+		{"console output with --logs", "", []string{"--logs", "--from-fs", chatty, "--input-json", "{}"}, 0, "7", "[info] hello 1\n[warn] careful\n"},
+		{"console output hidden by default", "", []string{"--from-fs", chatty, "--input-json", "{}"}, 0, "7", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
