@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -274,6 +275,30 @@ func TestAccessLog(t *testing.T) {
 	for _, l := range s.logs.withMsg(t, "http request") {
 		if l["path"] == "/health" && l["level"] != "DEBUG" {
 			t.Errorf("probe logged at %v", l["level"])
+		}
+	}
+}
+
+// TestHeadOnGetRoutes: HEAD answers every GET route with its status and
+// headers and no body, over a real connection (net/http drops the body).
+func TestHeadOnGetRoutes(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, testConfig(), depsNone())
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	for path, want := range map[string]int{"/health": 200, "/version": 200, "/nope": 404} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodHead, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || len(body) != 0 {
+			t.Errorf("HEAD %s = %d with %d body bytes, want %d and none", path, resp.StatusCode, len(body), want)
 		}
 	}
 }
