@@ -79,6 +79,9 @@ func TestAuth(t *testing.T) {
 		{name: "admin POST", req: request{method: "POST", path: "/api/v1/test/whoami", header: bearer("admin-secret")}, status: 200, who: "boss"},
 		{name: "database key", req: request{path: "/api/v1/test/whoami", header: bearer(dbKey)}, status: 200, who: "ci"},
 		{name: "database viewer key POST", req: request{method: "POST", path: "/api/v1/test/whoami", header: bearer(dbKey)}, status: 403},
+		{name: "key in the query of a WebSocket upgrade", req: request{path: "/api/v1/test/whoami?api_key=viewer-secret", header: map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}}, status: 200, who: "eyes"},
+		{name: "key in the query of a plain request", req: request{path: "/api/v1/test/whoami?api_key=viewer-secret"}, status: 401, msgHas: "missing API key"},
+		{name: "header wins over the query", req: request{path: "/api/v1/test/whoami?api_key=admin-secret", header: map[string]string{"Upgrade": "websocket", "X-API-Key": "viewer-secret"}}, status: 200, who: "eyes"},
 		{name: "revoked database key", req: request{path: "/api/v1/test/whoami", header: bearer(revokedKey)}, status: 401, msgHas: "revoked"},
 	}
 	for _, tt := range tests {

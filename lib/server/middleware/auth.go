@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -179,7 +180,7 @@ func (a *Auth) Authenticate() echo.MiddlewareFunc {
 				return next(c)
 			default:
 				var err error
-				p, err = a.identify(req.Context(), req.Header.Get("Authorization"), req.Header.Get(HeaderAPIKey))
+				p, err = a.identify(req.Context(), req.Header.Get("Authorization"), headerOrQueryKey(req))
 				if err != nil {
 					c.Set(contextKeyAuthErr, err)
 					return next(c)
@@ -189,6 +190,24 @@ func (a *Auth) Authenticate() echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// QueryAPIKey is the query parameter that carries the API key of a
+// WebSocket upgrade (GraphQL subscriptions): browsers cannot set headers
+// on a WebSocket. It is accepted on upgrades only, and the access log
+// records paths without queries.
+const QueryAPIKey = "api_key"
+
+// headerOrQueryKey is the X-API-Key header, or for a WebSocket upgrade
+// without any key header, the api_key query parameter.
+func headerOrQueryKey(req *http.Request) string {
+	if k := req.Header.Get(HeaderAPIKey); k != "" || req.Header.Get("Authorization") != "" {
+		return k
+	}
+	if !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
+		return ""
+	}
+	return req.URL.Query().Get(QueryAPIKey)
 }
 
 // Authorize answers 401 for a request Authenticate refused and 403 for a
