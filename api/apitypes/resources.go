@@ -158,5 +158,5 @@ type Delivery struct {
 // OutputDestination says where a job's output is delivered (SPEC §3).
 type OutputDestination struct {
 	Type   string         `json:"type" enum:"filesystem,webhook"`
-	Config map[string]any `json:"config,omitempty" doc:"filesystem: path, format (json, json_compact, yaml, csv, raw), permissions, create_dirs, overwrite; webhook: url, method, headers, auth, signature, timeout, retry."`
+	Config map[string]any `json:"config,omitempty" doc:"filesystem: path, format (json, json_compact, yaml, csv, raw), permissions, create_dirs, overwrite; webhook: url, method, headers, auth, signature, timeout, retry_policy."`
 }
