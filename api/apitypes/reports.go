@@ -27,7 +27,7 @@ type TaskTestResult struct {
 	Expected   string        `json:"expected" doc:"Expected output (pretty JSON) or error, for display."`
 	Actual     string        `json:"actual" doc:"Actual output (pretty JSON) or error, for display."`
 	Diff       []string      `json:"diff" doc:"The differing JSON paths when both sides are outputs."`
-	Error      *TaskError    `json:"error" doc:"The task's error when it failed; null otherwise."`
+	Error      *TaskError    `json:"error,omitempty" doc:"The task's error when it failed; absent otherwise."`
 	Logs       []LogEntry    `json:"logs"`
 	HTTP       []HTTPRequest `json:"http_requests" doc:"The fetches the task made (mocked)."`
 }

@@ -91,11 +91,13 @@ func (g *Generator) Schema(t reflect.Type) *Schema {
 	panic(fmt.Sprintf("openapi: no schema for %s", t))
 }
 
-// nullable marks s as nullable; a reference is wrapped in allOf, since
-// OpenAPI 3.0 ignores the siblings of $ref.
+// nullable marks s as nullable. A reference becomes "the referenced schema
+// or null" (oneOf with a null-only schema): OpenAPI 3.0 ignores the
+// siblings of $ref, and nullable beside allOf does not let null through
+// the referenced object schema in validators.
 func nullable(s *Schema) *Schema {
 	if s.Ref != "" {
-		return &Schema{AllOf: []*Schema{s}, Nullable: true}
+		return &Schema{OneOf: []*Schema{s, {Type: "object", Nullable: true, Enum: []any{nil}}}}
 	}
 	if s.Type == "" {
 		return s // any value, null included

@@ -149,7 +149,10 @@ func TestGenerator(t *testing.T) {
 	if p := get("kind"); len(p.Enum) != 2 {
 		t.Errorf("kind %+v", p)
 	}
-	if p := get("inner_ptr"); len(p.AllOf) != 1 || !p.Nullable || p.Description != "Optional." {
+	// A nullable reference: the referenced schema or null (a schema that
+	// admits null only).
+	if p := get("inner_ptr"); len(p.OneOf) != 2 || p.OneOf[0].Ref == "" || !p.OneOf[1].Nullable ||
+		len(p.OneOf[1].Enum) != 1 || p.OneOf[1].Enum[0] != nil || p.Description != "Optional." {
 		t.Errorf("inner_ptr %+v", p)
 	}
 	if p := get("list"); p.Type != "array" || p.Items.Ref == "" {
