@@ -418,7 +418,7 @@ func nextVersion(cur, given string) string {
 	if !cok || (!gok && given != "") {
 		return given
 	}
-	if gok && (g[0] != c[0] || g[1] != c[1] || g[2] != c[2]) && !semverLess(g, c) {
+	if gok && semverLess(c, g) {
 		return given
 	}
 	return fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2]+1)
